@@ -1,0 +1,30 @@
+"""The run id: one per crawl process, shared by WARC, text store, Parquet and the report."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+_ATTRIBUTE = "_newscrawl_run_id"
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """A sortable, collision-safe id: UTC start time plus a random suffix."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    return f"{moment:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def run_id(crawler: Crawler) -> str:
+    """The `RUN_ID` setting, or an id made once per crawler and kept on it."""
+    configured = crawler.settings.get("RUN_ID")
+    if configured:
+        return str(configured)
+    existing = getattr(crawler, _ATTRIBUTE, None)
+    if existing is None:
+        existing = new_run_id()
+        setattr(crawler, _ATTRIBUTE, existing)
+    return existing
