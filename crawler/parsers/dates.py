@@ -1,0 +1,84 @@
+"""Date parsing for every format the site has shown; naive times are KST, results are UTC."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+
+KST = timezone(timedelta(hours=9), "KST")
+
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
+# "Jan 16, 2020 - 21:21", "Aug. 13, 2013 - 18:47", "Sept. 30, 2023", "April 26, 2022"
+_WORDY = re.compile(
+    r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})(?:\s*[-\u2013,]?\s*(?:at\s+)?(\d{1,2}):(\d{2}))?"
+)
+# "2025.01.02 10:20", "2025-01-02 10:20:33", "2025/01/02"
+_NUMERIC = re.compile(
+    r"\b(\d{4})[.\-/](\d{1,2})[.\-/](\d{1,2})\.?(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
+)
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+_LABELLED = re.compile(r"(Published|Updated)\s*:?\s*(.+?)(?=(?:Published|Updated)\s*:|$)", re.I)
+
+
+def _to_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=KST)
+    return value.astimezone(UTC)
+
+
+def parse_date(text: str | None) -> datetime | None:
+    """Parse one date string into tz-aware UTC; a string without offset is read as KST."""
+    if not text:
+        return None
+    text = " ".join(text.split())
+    if _ISO.match(text):
+        try:
+            return _to_utc(datetime.fromisoformat(text.replace("z", "Z")))
+        except ValueError:
+            pass
+    if re.match(r"^[A-Za-z]{3},\s", text) or re.search(r"[+-]\d{4}$|\bGMT$", text):
+        try:
+            return _to_utc(parsedate_to_datetime(text))
+        except (TypeError, ValueError, IndexError):
+            pass
+    return _parse_loose(text)
+
+
+def _parse_loose(text: str) -> datetime | None:
+    match = _WORDY.search(text)
+    try:
+        if match:
+            month = _MONTHS.get(match.group(1)[:3].lower())
+            if month:
+                hour, minute = match.group(4) or 0, match.group(5) or 0
+                return _to_utc(
+                    datetime(
+                        int(match.group(3)), month, int(match.group(2)), int(hour), int(minute)
+                    )
+                )
+        match = _NUMERIC.search(text)
+        if match:
+            parts = [int(g) if g else 0 for g in match.groups()]
+            return _to_utc(datetime(*parts))
+    except ValueError:
+        return None
+    return None
+
+
+def parse_published_updated(text: str | None) -> tuple[datetime | None, datetime | None]:
+    """Read "Published : … Updated : …" bylines; an unlabelled date counts as published."""
+    if not text:
+        return None, None
+    text = " ".join(text.split())
+    found: dict[str, datetime | None] = {}
+    for label, value in _LABELLED.findall(text):
+        found.setdefault(label.lower(), parse_date(value))
+    if not found:
+        return parse_date(text), None
+    return found.get("published"), found.get("updated")

@@ -1,0 +1,259 @@
+"""Link discovery from robots.txt, sitemaps, feeds and listing pages; pure, absolute URLs out."""
+
+from __future__ import annotations
+
+import gzip
+import re
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
+
+from lxml import etree
+from lxml import html as lxml_html
+from parsel import Selector
+
+from crawler.parsers.dates import parse_date
+from crawler.parsers.koreaherald import SECTIONS
+from crawler.parsers.text import normalize_space
+from crawler.urls import KOREAHERALD_HOSTS, article_id
+
+#: Query parameters that select a page of a listing rather than a different listing.
+_PAGE_PARAMS = frozenset({"np", "mp", "page", "p", "pg", "pageno", "pageindex", "offset"})
+_PAGING_CONTAINERS = ".paging, .pagination, .paginate, .page_nav, nav[aria-label*=page i]"
+_TITLE_INSIDE_LINK = (
+    ".main_l_t1, .news_title, .title, [class*=title], [class*=tit], h1, h2, h3, h4, h5, strong"
+)
+_DATE_LIKE = re.compile(
+    r"\d{4}[.\-/]\d{1,2}[.\-/]\d{1,2}|[A-Za-z]{3,9}\.?\s+\d{1,2},\s*\d{4}|\d{4}-\d{2}-\d{2}T"
+)
+_XML_PARSER = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
+
+
+@dataclass(slots=True)
+class Link:
+    url: str
+    published_at: datetime | None = None
+    title: str | None = None
+
+
+@dataclass(slots=True)
+class Listing:
+    articles: list[Link] = field(default_factory=list)
+    next_pages: list[str] = field(default_factory=list)
+    section_links: list[str] = field(default_factory=list)
+
+
+def sitemaps_from_robots(robots_txt: str, base_url: str) -> list[str]:
+    """`Sitemap:` lines of a robots.txt, absolute and de-duplicated."""
+    found: list[str] = []
+    for line in robots_txt.splitlines():
+        name, _, value = line.split("#", 1)[0].partition(":")
+        if name.strip().lower() == "sitemap" and value.strip():
+            url = urljoin(base_url, value.strip())
+            if url not in found:
+                found.append(url)
+    return found
+
+
+def _inflate(body: bytes) -> bytes:
+    """Sitemaps are often served gzipped without a Content-Encoding; undo it when we see it."""
+    if body[:2] == b"\x1f\x8b":
+        try:
+            return gzip.decompress(body)
+        except (OSError, EOFError, zlib.error):
+            return b""
+    return body
+
+
+def _local(tag: object) -> str:
+    return etree.QName(tag).localname.lower() if isinstance(tag, str) else ""
+
+
+def _xml_root(body: bytes) -> etree._Element | None:
+    try:
+        return etree.fromstring(_inflate(body).strip(), _XML_PARSER)
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+
+
+def _child_text(element: etree._Element, *names: str) -> str | None:
+    """Text of the first descendant with one of `names` (local names; namespaces ignored)."""
+    for name in names:
+        for node in element.iter():
+            if _local(node.tag) == name:
+                text = normalize_space("".join(node.itertext()))
+                if text:
+                    return text
+    return None
+
+
+def parse_sitemap(body: bytes) -> tuple[str, list[Link]]:
+    """("index" | "urlset", entries); news:publication_date, else lastmod, is the date."""
+    root = _xml_root(body)
+    if root is None:
+        return "urlset", []
+    kind = "index" if _local(root.tag) == "sitemapindex" else "urlset"
+    entry_tag = "sitemap" if kind == "index" else "url"
+    links: list[Link] = []
+    for entry in root:
+        if _local(entry.tag) != entry_tag:
+            continue
+        loc = _child_text(entry, "loc")
+        if not loc:
+            continue
+        links.append(
+            Link(
+                url=loc,
+                published_at=parse_date(_child_text(entry, "publication_date", "lastmod")),
+                title=_child_text(entry, "title"),
+            )
+        )
+    return kind, links
+
+
+def _fix_feed_link(url: str) -> str:
+    """Undo the Aug 2023 feed bug `view.php?ud=/view.php?ud=N`."""
+    return url.replace("?ud=/view.php?ud=", "?ud=")
+
+
+def parse_feed(body: bytes, feed_url: str) -> list[Link]:
+    """Items of an RSS 2.0 / RSS 1.0 / Atom feed, in feed order."""
+    root = _xml_root(body)
+    if root is None:
+        return []
+    links: list[Link] = []
+    for entry in root.iter():
+        name = _local(entry.tag)
+        if name not in ("item", "entry"):
+            continue
+        url = None
+        for child in entry:
+            if _local(child.tag) == "link":
+                rel = child.get("rel", "alternate")
+                href = child.get("href") or normalize_space(child.text)
+                if href and rel == "alternate":
+                    url = href
+                    break
+        if not url:
+            guid = next((c for c in entry if _local(c.tag) in ("guid", "id")), None)
+            text = normalize_space(guid.text) if guid is not None else ""
+            url = text if text.startswith(("http://", "https://", "/")) else None
+        if not url:
+            continue
+        links.append(
+            Link(
+                url=urljoin(feed_url, _fix_feed_link(url)),
+                published_at=parse_date(
+                    _child_text(entry, "pubdate", "date", "published", "issued", "updated")
+                ),
+                title=_child_text(entry, "title"),
+            )
+        )
+    return links
+
+
+def _same_site(url: str, page_url: str) -> bool:
+    host, page_host = urlsplit(url).hostname or "", urlsplit(page_url).hostname or ""
+    return host == page_host or (host in KOREAHERALD_HOSTS and page_host in KOREAHERALD_HOSTS)
+
+
+def _listing_key(url: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """What identifies a listing apart from its page number: path and non-page parameters."""
+    parts = urlsplit(url)
+    params = tuple(
+        sorted((k, v) for k, v in parse_qsl(parts.query) if k.lower() not in _PAGE_PARAMS)
+    )
+    return parts.path.rstrip("/") or "/", params
+
+
+def _has_page(url: str) -> bool:
+    return any(k.lower() in _PAGE_PARAMS for k, _ in parse_qsl(urlsplit(url).query))
+
+
+def _page_number(url: str) -> str:
+    params = {k.lower(): v for k, v in parse_qsl(urlsplit(url).query)}
+    names = ("np", "page", "p", "pg", "pageno", "pageindex")
+    return next((params[name] for name in names if name in params), "1")
+
+
+def _is_section(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.path.endswith("/list.php"):
+        params = dict(parse_qsl(parts.query))
+        return "ct" in params or "ctv" in params
+    segments = [s for s in parts.path.split("/") if s]
+    return bool(segments) and segments[0] in SECTIONS and len(segments) <= 3
+
+
+def _link_title(anchor: lxml_html.HtmlElement) -> str | None:
+    inner = anchor.cssselect(_TITLE_INSIDE_LINK)
+    text = normalize_space((inner[0] if inner else anchor).text_content())
+    return text or normalize_space(anchor.get("title")) or None
+
+
+def _item_date(anchor: lxml_html.HtmlElement) -> datetime | None:
+    """A date shown in the list item around the link (`time`, or a short date-like text)."""
+    items = anchor.xpath("ancestor::li[1]") or anchor.xpath("ancestor::article[1]")
+    if not items:
+        return None
+    item = items[0]
+    for node in item.iter("time"):
+        value = parse_date(node.get("datetime") or node.text_content())
+        if value:
+            return value
+    for node in item.iter():
+        if not isinstance(node.tag, str):
+            continue
+        text = normalize_space(node.text)
+        if text and len(text) <= 40 and _DATE_LIKE.search(text):
+            return parse_date(text)
+    return None
+
+
+def parse_listing(url: str, html: str) -> Listing:
+    """Article, pagination and section links of a listing or home page, in page order."""
+    listing = Listing()
+    try:
+        root = Selector(text=html).root
+    except (ValueError, TypeError):
+        return listing
+    if not isinstance(root, lxml_html.HtmlElement):
+        return listing
+    base = urljoin(url, next(iter(root.xpath("//base/@href")), url))
+    # A set of elements (not ids): it keeps lxml's proxies alive, so identity stays valid.
+    paging = {a for box in root.cssselect(_PAGING_CONTAINERS) for a in box.iter("a")}
+    current_key, current_page = _listing_key(url), _page_number(url)
+    by_id: dict[str, Link] = {}
+    seen: set[str] = set()
+    for anchor in root.iter("a", "link"):
+        href = (anchor.get("href") or "").strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:")):
+            continue
+        target = urlunsplit(urlsplit(urljoin(base, href))._replace(fragment=""))
+        if not target.startswith(("http://", "https://")) or not _same_site(target, url):
+            continue
+        rel = (anchor.get("rel") or "").lower().split()
+        if anchor.tag == "link" and "next" not in rel:
+            continue
+        ident = article_id(target)
+        if ident is not None and anchor.tag == "a":
+            link = by_id.get(ident)
+            if link is None:
+                link = by_id[ident] = Link(target)
+                listing.articles.append(link)
+            link.title = link.title or _link_title(anchor)
+            link.published_at = link.published_at or _item_date(anchor)
+            continue
+        if target in seen:
+            continue
+        same_listing = _listing_key(target) == current_key
+        if same_listing and _page_number(target) == current_page:
+            continue  # the page itself
+        seen.add(target)
+        if (same_listing and _has_page(target)) or "next" in rel or anchor in paging:
+            listing.next_pages.append(target)
+        elif _is_section(target):
+            seen.add(target)
+            listing.section_links.append(target)
+    return listing

@@ -1,0 +1,178 @@
+"""Structured metadata: JSON-LD first, then meta tags; these outlive template redesigns."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urljoin
+
+from parsel import Selector
+
+from crawler.parsers.dates import parse_date
+from crawler.parsers.model import Extracted, Image
+from crawler.parsers.text import clean_authors, normalize_space
+
+_ARTICLE_TYPES = frozenset(
+    {
+        "article",
+        "newsarticle",
+        "reportagenewsarticle",
+        "analysisnewsarticle",
+        "opinionnewsarticle",
+        "backgroundnewsarticle",
+        "reviewnewsarticle",
+        "blogposting",
+        "socialmediaposting",
+        "liveblogposting",
+        "report",
+        "scholarlyarticle",
+        "techarticle",
+    }
+)
+
+
+def _walk(node: Any) -> Iterator[dict[str, Any]]:
+    """Every object in a JSON-LD document, through lists and `@graph` wrappers."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _walk(item)
+    elif isinstance(node, dict):
+        yield node
+        yield from _walk(node.get("@graph"))
+
+
+def _types(node: dict[str, Any]) -> set[str]:
+    value = node.get("@type")
+    values = value if isinstance(value, list) else [value]
+    return {v.lower() for v in values if isinstance(v, str)}
+
+
+def _load(raw: str) -> Any:
+    raw = raw.strip().rstrip(";")
+    # Some CMSs put raw newlines/tabs inside strings; strict=False accepts them.
+    try:
+        return json.loads(raw, strict=False)
+    except ValueError:
+        return json.loads(re.sub(r",\s*([}\]])", r"\1", raw), strict=False)
+
+
+def article_node(sel: Selector) -> dict[str, Any] | None:
+    """The page's article object from JSON-LD, or None."""
+    for raw in sel.css('script[type*="ld+json" i]::text').getall():
+        try:
+            document = _load(raw)
+        except ValueError:
+            continue
+        for node in _walk(document):
+            if _types(node) & _ARTICLE_TYPES:
+                return node
+    return None
+
+
+def _texts(value: Any, key: str = "name") -> list[str]:
+    """Strings from a value that may be a string, an object with `key`, or a list of either."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return _texts(value.get(key), key)
+    if isinstance(value, list):
+        return [text for item in value for text in _texts(item, key)]
+    return []
+
+
+def _first(value: Any, key: str = "name") -> str | None:
+    for text in _texts(value, key):
+        if normalize_space(text):
+            return normalize_space(text)
+    return None
+
+
+def _keywords(values: list[str]) -> list[str]:
+    words: list[str] = []
+    for value in values:
+        for word in value.split(","):
+            word = normalize_space(word)
+            if word and word not in words:
+                words.append(word)
+    return words
+
+
+def _images(value: Any, base_url: str) -> list[Image]:
+    items = value if isinstance(value, list) else [value]
+    images: list[Image] = []
+    for item in items:
+        if isinstance(item, str):
+            url, caption = item, None
+        elif isinstance(item, dict):
+            url = _first(item.get("url") or item.get("contentUrl"), "url") or ""
+            caption = _first(item.get("caption")) or _first(item.get("description"))
+        else:
+            continue
+        if url.strip():
+            images.append(Image(urljoin(base_url, url.strip()), caption))
+    return images
+
+
+def _language(value: str | None) -> str | None:
+    """ "en_US" / "en-us" -> "en": the corpus records the language, not the locale."""
+    value = normalize_space(value)
+    return re.split(r"[-_]", value)[0].lower() or None if value else None
+
+
+def from_jsonld(sel: Selector, url: str) -> Extracted:
+    node = article_node(sel)
+    if node is None:
+        return Extracted()
+    publisher = _first(node.get("publisher"))
+    return Extracted(
+        title=_first(node.get("headline")) or _first(node.get("name")),
+        subtitle=_first(node.get("alternativeHeadline")),
+        authors=clean_authors(_texts(node.get("author")), publisher),
+        section=_first(node.get("articleSection")),
+        published_at=parse_date(_first(node.get("datePublished"))),
+        updated_at=parse_date(_first(node.get("dateModified"))),
+        language=_language(_first(node.get("inLanguage"))),
+        keywords=_keywords(_texts(node.get("keywords"))),
+        images=_images(node.get("image"), url),
+        canonical_url=_first(node.get("url"), "@id") or _first(node.get("mainEntityOfPage"), "@id"),
+    )
+
+
+def _meta(sel: Selector, *names: str) -> list[str]:
+    values: list[str] = []
+    for name in names:
+        query = f'meta[property="{name}" i]::attr(content), meta[name="{name}" i]::attr(content)'
+        values += [v for v in sel.css(query).getall() if normalize_space(v)]
+    return values
+
+
+def from_meta(sel: Selector, url: str) -> Extracted:
+    """og:*, article:* and classic name= meta tags, plus the declared document language."""
+
+    def first(*names: str) -> str | None:
+        values = _meta(sel, *names)
+        return normalize_space(values[0]) if values else None
+
+    site = first("og:site_name")
+    image = first("og:image", "twitter:image")
+    language = (
+        first("og:locale", "content-language", "language", "dc.language")
+        or sel.xpath("/html/@lang").get()
+        or sel.css('meta[http-equiv="content-language" i]::attr(content)').get()
+    )
+    canonical = sel.css('link[rel="canonical" i]::attr(href)').get() or first("og:url")
+    return Extracted(
+        title=first("og:title", "twitter:title", "title", "dc.title"),
+        authors=clean_authors(_meta(sel, "author", "article:author", "dc.creator"), site),
+        section=first("article:section"),
+        published_at=parse_date(
+            first("article:published_time", "date", "pubdate", "dc.date", "publish-date")
+        ),
+        updated_at=parse_date(first("article:modified_time", "og:updated_time")),
+        language=_language(language),
+        keywords=_keywords(_meta(sel, "keywords", "news_keywords", "article:tag")),
+        images=[Image(urljoin(url, image), None)] if image else [],
+        canonical_url=urljoin(url, canonical.strip()) if canonical else None,
+    )

@@ -1,0 +1,74 @@
+"""Template D, the current CMS (Dec 2024 on, `/article/N`).
+
+Metadata lives in JSON-LD and meta tags; the visible markup is only a fallback. The body is
+`article#articleText.article-body` (also `[itemprop=articleBody]`) with `<p>` paragraphs and
+`div.article-photo-wrap > figure.article-img` photos whose caption is a figcaption or the alt.
+"""
+
+from __future__ import annotations
+
+from lxml import html as lxml_html
+from parsel import Selector
+
+from crawler.parsers.dates import parse_date, parse_published_updated
+from crawler.parsers.model import Extracted, Image
+from crawler.parsers.text import (
+    block_paragraphs,
+    body_images,
+    clean_authors,
+    is_noise,
+    normalize_space,
+)
+
+_BODY = ("article#articleText", '[itemprop="articleBody"]', ".article-body")
+_TITLE = "h1.news_title, h1.article-title, h1[itemprop=headline], h1"
+_SUBTITLE = "h2.news_title, h2.article-sub-title, .article-subtitle, h2.subtitle, .sub_title"
+_AUTHOR = (
+    '[itemprop="author"] [itemprop="name"], [rel="author"], .article-author, .news_writer, '
+    ".writer, .reporter, .byline, .author"
+)
+_DATE = ".news_date, .article-date, .date, .view-date"
+_SECTION = ".breadcrumb a, nav.location a, .news_location a, .nav_area a.category"
+
+
+def matches(sel: Selector) -> bool:
+    return bool(sel.css('article#articleText, article.article-body, [itemprop="articleBody"]'))
+
+
+def _skip(element: lxml_html.HtmlElement) -> bool:
+    return element.tag in ("aside", "nav", "form") or is_noise(element)
+
+
+def _text(sel: Selector, query: str) -> str | None:
+    node = sel.css(query)
+    return normalize_space(" ".join(node[0].css("::text").getall())) or None if node else None
+
+
+def extract(sel: Selector, url: str) -> Extracted:
+    time_published = sel.css(
+        'time[itemprop="datePublished"]::attr(datetime), [itemprop="datePublished"]::attr(content)'
+    ).get()
+    published, updated = parse_published_updated(_text(sel, _DATE))
+    author = _text(sel, _AUTHOR)
+    crumbs = [normalize_space(t) for t in sel.css(f"{_SECTION}").css("::text").getall()]
+    result = Extracted(
+        title=_text(sel, _TITLE),
+        subtitle=_text(sel, _SUBTITLE),
+        authors=clean_authors([author] if author else []),
+        section=next((c for c in reversed(crumbs) if c and c.lower() != "home"), None),
+        published_at=parse_date(time_published) or published,
+        updated_at=updated,
+    )
+    containers = []
+    for query in _BODY:
+        containers = [node.root for node in sel.css(query)[:1]]
+        if containers:
+            break
+    if not containers:
+        result.no_body_reason = "no-body-element"
+        return result
+    result.paragraphs = block_paragraphs(containers[0], _skip)
+    result.images = [Image(src, caption) for src, caption in body_images(containers, url)]
+    if not result.paragraphs:
+        result.no_body_reason = "empty-body"
+    return result

@@ -1,0 +1,81 @@
+"""Template C, the Aug 2023 - late 2024 redesign (still `view.php?ud=`).
+
+Title block `div.news_title_area` (h1/h2 `.news_title`, `p.news_date` with "Published : …"),
+body `div.news_text_area` with `div.text_box` paragraphs and `div.img_box` photos.
+"""
+
+from __future__ import annotations
+
+from lxml import html as lxml_html
+from parsel import Selector
+
+from crawler.parsers.dates import parse_published_updated
+from crawler.parsers.model import Extracted, Image
+from crawler.parsers.text import (
+    block_paragraphs,
+    body_images,
+    clean_authors,
+    is_noise,
+    normalize_space,
+)
+
+_SKIP_CLASSES = frozenset({"img_box", "news_btn_wrap", "news_journalist_area", "img_caption"})
+#: Byline candidates, most specific first; the first one with text wins.
+_AUTHOR = (
+    ".news_journalist_area .name",
+    ".news_journalist_name",
+    ".journalist_name",
+    ".news_writer",
+    ".news_title_area .writer",
+    ".news_title_area .byline",
+    ".news_journalist_area a",
+    ".news_journalist_area",
+)
+_SECTION = ".news_category, .news_location a, .breadcrumb a"
+
+
+def matches(sel: Selector) -> bool:
+    return bool(sel.css("div.news_title_area, div.news_text_area"))
+
+
+def _skip(element: lxml_html.HtmlElement) -> bool:
+    return bool(set((element.get("class") or "").split()) & _SKIP_CLASSES) or is_noise(element)
+
+
+def _texts(sel: Selector, query: str) -> list[str]:
+    texts = (normalize_space(" ".join(node.css("::text").getall())) for node in sel.css(query))
+    return [text for text in texts if text]
+
+
+def _first_byline(sel: Selector) -> list[str]:
+    for query in _AUTHOR:
+        found = _texts(sel, query)
+        if found:
+            return found[:1]
+    return []
+
+
+def extract(sel: Selector, url: str) -> Extracted:
+    area = sel.css("div.news_title_area") or sel
+    published, updated = parse_published_updated(" ".join(area.css("p.news_date ::text").getall()))
+    titles, subtitles = _texts(area, "h1.news_title"), _texts(area, "h2.news_title")
+    sections = _texts(sel, _SECTION)
+    result = Extracted(
+        title=titles[0] if titles else None,
+        subtitle=subtitles[0] if subtitles else None,
+        authors=clean_authors(_first_byline(sel)),
+        section=sections[-1] if sections else None,
+        published_at=published,
+        updated_at=updated,
+    )
+    area_nodes = sel.css("div.news_text_area")
+    if not area_nodes:
+        result.no_body_reason = "no-body-element"
+        return result
+    boxes = area_nodes.css("div.text_box") or area_nodes
+    for box in boxes:
+        result.paragraphs += block_paragraphs(box.root, _skip)
+    result.images = [Image(s, c) for s, c in body_images([n.root for n in area_nodes], url)]
+    if not result.paragraphs:
+        result.no_body_reason = "empty-body"
+    return result

@@ -1,0 +1,147 @@
+"""Article parsing on saved pages: the seed gold text, every template, and the edge cases."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from crawler.parsers import parse_article
+from crawler.parsers.dates import parse_date, parse_published_updated
+from crawler.parsers.encoding import decode_html
+
+FIXTURES = Path(__file__).parent / "fixtures" / "parsers"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SEED_GOLD = SHARED / "seeds" / "001_cd471310c6203116.txt"
+
+#: fixture file -> (page URL, Content-Type header)
+CASES = {
+    "legacy/seed-20200116000798.html": (
+        "http://www.koreaherald.com/view.php?ud=20200116000798",
+        "text/html; charset=utf-8",
+    ),
+    "current/article-10493730.html": ("https://www.koreaherald.com/article/10493730", None),
+    "redesign2023/view-20231228000512.html": (
+        "https://www.koreaherald.com/view.php?ud=20231228000512",
+        None,
+    ),
+    "edge/no-jsonld-10500001.html": ("https://www.koreaherald.com/article/10500001", None),
+    "edge/no-body.html": ("https://www.koreaherald.com/view.php?ud=20991231000001", None),
+    "edge/euckr-20120302000900.html": (
+        "http://www.koreaherald.com/view.php?ud=20120302000900",
+        "text/html",
+    ),
+    "generic/example-news.html": (
+        "https://www.coastaltimes.example/local/2024/03/05/floating-solar",
+        None,
+    ),
+}
+
+
+def _parse(name: str) -> dict:
+    url, content_type = CASES[name]
+    html = decode_html((FIXTURES / name).read_bytes(), content_type)
+    return parse_article(url, html).to_dict()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_fixture_matches_expected(name: str) -> None:
+    expected = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))[name]
+    assert _parse(name) == expected
+
+
+@pytest.mark.skipif(not SEED_GOLD.exists(), reason="shared/ folder (seed gold text) is absent")
+def test_seed_article_matches_gold_text() -> None:
+    gold = [" ".join(p.split()) for p in SEED_GOLD.read_text(encoding="utf-8").split("\n\n")]
+    url, _ = CASES["legacy/seed-20200116000798.html"]
+    html = (FIXTURES / "legacy/seed-20200116000798.html").read_text(encoding="utf-8")
+    article = parse_article(url, html)
+    assert article.paragraphs == [p for p in gold if p]
+    assert article.published_at == datetime(2020, 1, 16, 12, 21, tzinfo=UTC)
+    assert article.authors == ["Yonhap"]
+    assert article.title == "S. Korea, China hold working-level defense talks over peninsula"
+    assert article.section == "National"
+    assert article.template == "legacy"
+    assert article.article_id == "20200116000798"
+
+
+def test_current_template_keeps_captions_and_rails_out_of_body() -> None:
+    data = _parse("current/article-10493730.html")
+    body = " ".join(data["paragraphs"])
+    for noise in ("late-night bus runs", "Related articles", "ADVERTISEMENT", "Most Popular"):
+        assert noise not in body
+    assert data["published_at"] == "2025-05-12T01:15:00+00:00"  # JSON-LD without offset = KST
+    assert data["extractor"] == "koreaherald:jsonld+current"
+
+
+def test_euckr_bytes_decode_from_meta() -> None:
+    data = _parse("edge/euckr-20120302000900.html")
+    assert data["title"] == "서울시, 심야버스 확대"
+    assert data["paragraphs"][-1] == "똠방각하 뷁 (연합뉴스)"
+
+
+@pytest.mark.parametrize(
+    "html", ["", "   ", "<html>", "\x00\x01garbage", "<html><body></body></html>"]
+)
+def test_junk_html_gives_no_body_reason(html: str) -> None:
+    article = parse_article("https://www.koreaherald.com/article/10000000", html)
+    assert article.paragraphs == []
+    assert article.no_body_reason
+    assert article.article_id == "10000000"
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("Published : Jan 16, 2020 - 21:21", "2020-01-16T12:21:00+00:00"),
+        ("Published : Aug. 13, 2013 - 18:47", "2013-08-13T09:47:00+00:00"),
+        ("Published : Sept. 30, 2023 - 20:50", "2023-09-30T11:50:00+00:00"),
+        ("2025.01.02 10:20", "2025-01-02T01:20:00+00:00"),
+        ("2025-05-12T10:15:00", "2025-05-12T01:15:00+00:00"),
+        ("2025-05-12T10:15:00+00:00", "2025-05-12T10:15:00+00:00"),
+        ("Tue, 09 Feb 2021 15:22:43 +0900", "2021-02-09T06:22:43+00:00"),
+    ],
+)
+def test_parse_date_formats(text: str, iso: str) -> None:
+    parsed = parse_date(text)
+    assert parsed is not None and parsed.isoformat() == iso
+
+
+def test_published_and_updated_are_told_apart() -> None:
+    published, updated = parse_published_updated(
+        "Published : Aug 26, 2020 - 15:44\xa0\xa0\xa0\xa0\xa0\xa0Updated : Aug 26, 2020 - 20:36"
+    )
+    assert published == datetime(2020, 8, 26, 6, 44, tzinfo=UTC)
+    assert updated == datetime(2020, 8, 26, 11, 36, tzinfo=UTC)
+
+
+def test_jsonld_author_shapes() -> None:
+    shapes = ('"By Kim Arin"', '{"name": "Kim Arin"}', '[{"@type": "Person", "name": "Kim Arin"}]')
+    for author in shapes:
+        html = (
+            '<html><script type="application/ld+json">{"@type": "NewsArticle", '
+            f'"headline": "H", "author": {author}}}</script>'
+            '<article id="articleText" class="article-body"><p>Body.</p></article></html>'
+        )
+        article = parse_article("https://www.koreaherald.com/article/10000001", html)
+        assert article.authors == ["Kim Arin"]
+        assert article.sources["authors"] == "jsonld"
+
+
+def test_menu_only_page_has_no_body() -> None:
+    """A photo page: structured data and navigation, but no article text anywhere."""
+    menu = "".join(f"<li><a href='/S{i}'>Section {i}</a></li>" for i in range(30))
+    html = (
+        "<html><head><script type='application/ld+json'>"
+        '{"@type": "NewsArticle", "headline": "[Photo News] A picture"}</script></head>'
+        f"<body><nav><ul>{menu}</ul></nav><h1>[Photo News] A picture</h1>"
+        "<p>By Kim Ji-hyun</p><p>Published : Nov. 5, 2026 - 07:08</p>"
+        "<figure><img src='x.jpg' alt=''></figure>"
+        "<ul><li><a href='/article/1'>Kakao weighs supply chains</a></li></ul></body></html>"
+    )
+    parsed = parse_article("https://www.koreaherald.com/article/10839891", html)
+    assert parsed.paragraphs == []
+    assert parsed.no_body_reason is not None
+    assert parsed.title == "[Photo News] A picture"
