@@ -1,0 +1,1 @@
+"""Scrapy extensions of the crawler, each enabled through the ``EXTENSIONS`` setting."""

@@ -1,0 +1,83 @@
+"""Scrapy settings for newscrawl, with our own settings documented next to their defaults.
+
+Politeness defaults suit the real site; anything given with `-s` on the command line wins.
+"""
+
+from __future__ import annotations
+
+from crawler import __version__
+
+BOT_NAME = "newscrawl"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+COMMANDS_MODULE = "crawler.commands"
+
+# --- Who we are -----------------------------------------------------------------------------
+# Where site operators can reach the people running the crawl; part of the User-Agent.
+CONTACT_URL = "https://github.com/newscrawl/newscrawl#contact"
+USER_AGENT = f"newscrawl/{__version__} (+{CONTACT_URL})"
+
+# --- Politeness (real-site defaults) -------------------------------------------------------
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0  # seconds between requests to one host, before AutoThrottle adjusts it
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+RETRY_TIMES = 2  # initial response + 2 retries = 3 requests
+DOWNLOAD_TIMEOUT = 60
+
+# --- No listeners on the crawl host ----------------------------------------------------------
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+
+# --- Identity: one request per article id, whatever URL variant points to it -----------------
+REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.ArticleRequestFingerprinter"
+
+# --- Our settings ----------------------------------------------------------------------------
+# Root of everything a run writes (warc/, text/, parquet/, state/, runs/).
+OUTPUT_DIR = "output"
+# Id of this run; empty means one is made from the start time (UTC) and a random suffix.
+RUN_ID = ""
+# The default publication window of a nightly run: articles of the last N days.
+KH_DEFAULT_WINDOW_DAYS = 2
+# Safety cap on listing pages followed per listing, in case a site paginates forever.
+KH_MAX_LISTING_PAGES = 1000
+
+ITEM_PIPELINES = {
+    "pipelines.extract.ExtractArticlePipeline": 100,
+    "pipelines.store.TextStorePipeline": 300,
+}
+EXTENSIONS = {
+    "crawler.extensions.warc.WarcExtension": 500,
+    "crawler.extensions.report.RunReport": 510,
+}
+
+# --- WARC capture: every exchange as received, before Scrapy decodes anything ---------------
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.warc.handler.WarcCaptureDownloadHandler",
+    "https": "crawler.warc.handler.WarcCaptureDownloadHandler",
+}
+WARC_ENABLED = True
+WARC_MAX_SIZE = 1_000_000_000  # bytes; a file is closed and a new one opened past this
+WARC_PREFIX = "KH"  # files are <prefix>-<UTC time>-<serial>-<host>-<pid>.warc.gz
+WARC_OPERATOR = ""  # contact written into warcinfo; empty means CONTACT_URL
+
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
+
+# --- Extraction pool ---------------------------------------------------------------------------
+EXTRACT_WORKERS = -1  # worker processes; -1 = one per core, 0 = parse in the crawl process
+EXTRACT_MAX_IN_FLIGHT = 0  # pages being parsed at once; 0 = 4 x workers
+EXTRACT_TIMEOUT = 60.0  # seconds one page may take before it is dropped and counted
+
+# --- Run report and drift alarm ---------------------------------------------------------------
+# A tracked field (title, authors, published_at, body >= 50 words) filled on fewer than this
+# share of a template's pages raises the drift alarm, once the template has enough pages.
+DRIFT_MIN_FILL_RATE = 0.9
+DRIFT_MIN_PAGES = 10
+
+# --- Clean-text store ----------------------------------------------------------------------------
+TEXTSTORE_RECORDS_PER_PART = 200  # records per atomic part; a kill -9 loses at most one part

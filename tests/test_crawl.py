@@ -1,0 +1,140 @@
+"""End-to-end: the real spider crawls the replica over loopback (issue: Foundation)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawler.replica import ReplicaServer, ReplicaSite
+from crawler.urls import article_id
+from tests.crawling import SHARED, CrawlResult, run_crawl
+
+
+def _instant(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _normalise(text: str) -> list[str]:
+    paragraphs = re.split(r"\n\s*\n", text.strip())
+    return [" ".join(paragraph.split()) for paragraph in paragraphs if paragraph.strip()]
+
+
+@pytest.fixture(scope="module")
+def full_crawl(replica, tmp_path_factory) -> tuple[CrawlResult, list[Any]]:
+    first_request = len(replica.requests)
+    result = run_crawl(replica.base_url, tmp_path_factory.mktemp("full"), "since=2011-01-01")
+    assert result.returncode == 0, result.log[-3000:]
+    return result, replica.requests[first_request:]
+
+
+def test_every_article_found_once(full_crawl, replica_site) -> None:
+    result, requests = full_crawl
+    truth_ids = {row["article_id"] for row in replica_site.ground_truth()}
+    found = Counter(item["article_id"] for item in result.items)
+    assert set(found) == truth_ids, f"missing {sorted(truth_ids - set(found))[:10]}"
+    assert max(found.values()) == 1
+    fetched = Counter(article_id(request.path) for request in requests if request.status == 200)
+    fetched.pop(None, None)
+    assert {ident: count for ident, count in fetched.items() if count > 1} == {}
+
+
+def test_no_traffic_beyond_the_replica(full_crawl) -> None:
+    result, requests = full_crawl
+    # Every request the crawler sent arrived at the replica: none went anywhere else.
+    assert result.stats["downloader/request_count"] == len(requests)
+
+
+def test_fields_match_ground_truth(full_crawl, replica_site) -> None:
+    result, _ = full_crawl
+    items = {item["article_id"]: item for item in result.items}
+    matches: dict[str, Counter[str]] = defaultdict(Counter)
+    totals: Counter[str] = Counter()
+    for truth in replica_site.ground_truth():
+        item = items[truth["article_id"]]
+        template = truth["template"]
+        totals[template] += 1
+        checks = {
+            "title": item["title"] == truth["title"],
+            "authors": item["authors"] == truth["authors"],
+            "section": item["section"] == truth["section"],
+            "published_at": _instant(item["published_at"]) == _instant(truth["published_at"]),
+            "text": _normalise(item["text"]) == _normalise(truth["text"]),
+        }
+        for name, ok in checks.items():
+            matches[template][name] += ok
+    assert set(totals) >= {"current", "legacy"}
+    for template, total in totals.items():
+        for name, count in matches[template].items():
+            assert count / total >= 0.99, f"{template}.{name}: {count}/{total}"
+
+
+def test_seed_article_text_equals_gold(full_crawl) -> None:
+    result, _ = full_crawl
+    seed = next(item for item in result.items if item["article_id"] == "20200116000798")
+    gold = (SHARED / "seeds" / "001_cd471310c6203116.txt").read_text(encoding="utf-8")
+    assert _normalise(seed["text"]) == _normalise(gold)
+    assert seed["title"] == "S. Korea, China hold working-level defense talks over peninsula"
+    assert seed["authors"] == ["Yonhap"]
+
+
+def test_pages_without_body_are_counted(full_crawl, replica_site) -> None:
+    result, _ = full_crawl
+    dropped = sum(
+        value for key, value in result.stats.items() if key.startswith("extract/no_body/")
+    )
+    assert dropped == len(replica_site.no_body_ids())
+    assert "no article body at" in result.log
+
+
+def test_report_has_fill_rates(full_crawl) -> None:
+    result, _ = full_crawl
+    rates = result.report["fill_rates"]
+    assert rates["current"]["title"] == 1.0
+    assert result.report["drift_alarm"] is False
+
+
+def test_max_articles_caps_the_crawl(replica, tmp_path: Path) -> None:
+    result = run_crawl(replica.base_url, tmp_path, "max_articles=5", "since=2011-01-01")
+    assert result.returncode == 0, result.log[-3000:]
+    assert len(result.items) == 5
+
+
+def test_default_window_takes_the_last_two_days(tmp_path: Path) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    site = ReplicaSite(n_articles=80, seed=7, now=now)
+    recent = {
+        row["article_id"]
+        for row in site.ground_truth()
+        if (now - _instant(row["published_at"])).total_seconds() <= 2 * 86400 - 600
+    }
+    with ReplicaServer(site) as server:
+        result = run_crawl(server.base_url, tmp_path)
+        legacy_listings = [r for r in server.requests if r.path.startswith("/list.php")]
+    assert result.returncode == 0, result.log[-3000:]
+    found = {item["article_id"] for item in result.items}
+    assert recent, "the replica should have articles in the last two days"
+    assert recent <= found
+    assert all((now - _instant(item["published_at"])).days < 3 for item in result.items)
+    assert legacy_listings == []
+
+
+@pytest.mark.parametrize(
+    ("argument", "message"),
+    [
+        ("since=yesterday", "expected YYYY-MM-DD"),
+        ("sections=Nowhere", "unknown section"),
+        ("max_articles=0", "max_articles must be a positive integer"),
+    ],
+)
+def test_bad_arguments_fail_clearly(replica, tmp_path: Path, argument: str, message: str) -> None:
+    result = run_crawl(replica.base_url, tmp_path, argument, timeout=60)
+    assert result.returncode != 0
+    assert message in result.log
