@@ -1,0 +1,47 @@
+"""WARC settings, read once from the Scrapy settings.
+
+Default: ``WARC_ENABLED = True``, ``WARC_MAX_SIZE = 1 GB``, ``WARC_PREFIX = "KH"``,
+``WARC_OPERATOR`` = ``CONTACT_URL`` or "", ``OUTPUT_DIR = "output"`` (files go to
+``OUTPUT_DIR/warc/``). The run id is the crawl's (:func:`crawler.run.run_id`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Self
+
+from crawler.run import new_run_id
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+DEFAULT_MAX_SIZE = 1_000_000_000  # rotate once a file reaches 1 GB (checked after each exchange)
+
+
+@dataclass(frozen=True, slots=True)
+class WarcConfig:
+    enabled: bool
+    directory: Path
+    max_size: int
+    prefix: str
+    operator: str
+    run_id: str
+    user_agent: str
+    robots_obey: bool
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings, run_id: str = "") -> Self:
+        max_size = settings.getint("WARC_MAX_SIZE", DEFAULT_MAX_SIZE)
+        if max_size <= 0:
+            raise ValueError(f"WARC_MAX_SIZE must be positive, got {max_size}")
+        return cls(
+            enabled=settings.getbool("WARC_ENABLED", True),
+            directory=Path(settings.get("OUTPUT_DIR", "output")) / "warc",
+            max_size=max_size,
+            prefix=settings.get("WARC_PREFIX", "KH"),
+            operator=settings.get("WARC_OPERATOR") or settings.get("CONTACT_URL") or "",
+            run_id=run_id or settings.get("RUN_ID") or new_run_id(),
+            user_agent=settings.get("USER_AGENT") or "",
+            robots_obey=settings.getbool("ROBOTSTXT_OBEY"),
+        )

@@ -1,0 +1,96 @@
+"""WARC/1.1 records assembled from the bytes that crossed the wire, one gzip member each.
+
+warcio's writer re-serialises HTTP heads from their parsed form, which would change them; here
+the block is written as received and only the WARC header block is generated.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+from datetime import UTC, datetime
+
+from warcio.statusandheaders import StatusAndHeadersParser
+from warcio.timeutils import datetime_to_iso_date
+
+RENAMED_TRANSFER_ENCODING = b"X-Crawler-Transfer-Encoding"
+"""The body is stored without transfer framing, so its ``Transfer-Encoding`` header is renamed:
+replay tools (warcio, pywb) would otherwise try to de-chunk it again."""
+
+
+def digest(data: bytes) -> str:
+    """``sha1:<base32>``, the form WARC readers and CDXJ indexes use."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
+
+
+def new_record_id() -> str:
+    return StatusAndHeadersParser.make_warc_id()
+
+
+def warc_date(now: datetime | None = None) -> str:
+    moment = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+    return datetime_to_iso_date(moment, use_micros=True)
+
+
+def without_transfer_encoding(head: bytes) -> bytes:
+    """Renames ``Transfer-Encoding`` header lines, keeping their value, case and position."""
+    lines = head.split(b"\n")
+    for i, line in enumerate(lines[1:], start=1):
+        name, sep, value = line.partition(b":")
+        if sep and name.strip().lower() == b"transfer-encoding":
+            lines[i] = RENAMED_TRANSFER_ENCODING + b":" + value
+    return b"\n".join(lines)
+
+
+def gzip_record(
+    fields: list[tuple[str, str]], block: bytes, content_type: str, payload: bytes | None = None
+) -> bytes:
+    """One WARC record as its own gzip member, so it can be read alone from its offset."""
+    fields = [*fields, ("Content-Type", content_type)]
+    if payload is not None:
+        fields.append(("WARC-Payload-Digest", digest(payload)))
+    fields += [("WARC-Block-Digest", digest(block)), ("Content-Length", str(len(block)))]
+    head = "WARC/1.1\r\n" + "".join(f"{name}: {value}\r\n" for name, value in fields) + "\r\n"
+    return gzip.compress(head.encode("utf-8") + block + b"\r\n\r\n", compresslevel=6, mtime=0)
+
+
+def warcinfo_record(filename: str, info: dict[str, str], date: str) -> bytes:
+    block = "".join(f"{key}: {value}\r\n" for key, value in info.items()).encode("utf-8")
+    fields = [
+        ("WARC-Type", "warcinfo"),
+        ("WARC-Record-ID", new_record_id()),
+        ("WARC-Date", date),
+        ("WARC-Filename", filename),
+    ]
+    return gzip_record(fields, block, "application/warc-fields")
+
+
+def response_record(
+    url: str, record_id: str, date: str, head: bytes, body: bytes, ip_address: str | None
+) -> bytes:
+    fields = [
+        ("WARC-Type", "response"),
+        ("WARC-Record-ID", record_id),
+        ("WARC-Date", date),
+        ("WARC-Target-URI", url),
+    ]
+    if ip_address:
+        fields.append(("WARC-IP-Address", ip_address))
+    head = without_transfer_encoding(head)
+    return gzip_record(fields, head + body, "application/http; msgtype=response", body)
+
+
+def request_record(
+    url: str, date: str, concurrent_to: str, head: bytes, body: bytes, ip_address: str | None
+) -> bytes:
+    fields = [
+        ("WARC-Type", "request"),
+        ("WARC-Record-ID", new_record_id()),
+        ("WARC-Date", date),
+        ("WARC-Target-URI", url),
+        ("WARC-Concurrent-To", concurrent_to),
+    ]
+    if ip_address:
+        fields.append(("WARC-IP-Address", ip_address))
+    return gzip_record(fields, head + body, "application/http; msgtype=request", body)

@@ -1,0 +1,113 @@
+"""Appends HTTP exchanges to size-rotated WARC files that appear only once complete.
+
+A file is written as ``<name>.warc.gz.open`` with one gzip member per record and no buffering,
+so a kill leaves every finished record readable; on close it is indexed and renamed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from crawler.warc.index import OPEN_SUFFIX, finalize
+from crawler.warc.records import (
+    new_record_id,
+    request_record,
+    response_record,
+    warc_date,
+    warcinfo_record,
+)
+from crawler.warc.recovery import safe_hostname
+
+
+@dataclass(frozen=True, slots=True)
+class WarcPointer:
+    """Where a response record lives: reading ``warc_length`` bytes at ``warc_offset`` gives it."""
+
+    warc_filename: str
+    warc_offset: int
+    warc_length: int
+    warc_record_id: str
+
+    def as_meta(self) -> dict[str, str | int]:
+        return asdict(self)
+
+
+class WarcWriter:
+    """Owns the current file: opens it on demand, rotates at ``max_size``, finalises on close."""
+
+    def __init__(
+        self,
+        directory: Path,
+        prefix: str,
+        max_size: int,
+        info: dict[str, str],
+        *,
+        on_closed: Callable[[Path], None] | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.directory = directory
+        self.prefix = prefix
+        self.max_size = max_size
+        self.info = info
+        self._on_closed = on_closed
+        self._now = now
+        self._host = safe_hostname()
+        self._serial = 0
+        self._file: BinaryIO | None = None
+        self._path: Path | None = None
+        self._name = ""
+        self._size = 0
+
+    def write_exchange(
+        self,
+        url: str,
+        request_head: bytes,
+        request_body: bytes,
+        response_head: bytes,
+        response_body: bytes,
+        ip_address: str | None,
+    ) -> WarcPointer:
+        """Writes the response record, then its request record, and points at the response."""
+        if self._file is None:
+            self._open()
+        date = warc_date(self._now())
+        record_id = new_record_id()
+        response = response_record(url, record_id, date, response_head, response_body, ip_address)
+        request = request_record(url, date, record_id, request_head, request_body, ip_address)
+        pointer = WarcPointer(self._name, self._size, len(response), record_id)
+        self._write(response + request)
+        if self._size >= self.max_size:
+            self.close()
+        return pointer
+
+    def close(self) -> None:
+        if self._file is None or self._path is None:
+            return
+        self._file.close()
+        self._file = None
+        final = finalize(self._path)
+        if self._on_closed:
+            self._on_closed(final)
+
+    def _open(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        now = self._now()
+        stamp = now.astimezone(UTC).strftime("%Y%m%d%H%M%S")
+        self._name = f"{self.prefix}-{stamp}-{self._serial:05d}-{self._host}-{os.getpid()}.warc.gz"
+        self._serial += 1
+        self._path = self.directory / (self._name + OPEN_SUFFIX)
+        self._file = self._path.open("xb", buffering=0)
+        self._size = 0
+        self._write(warcinfo_record(self._name, self.info, warc_date(now)))
+
+    def _write(self, data: bytes) -> None:
+        assert self._file is not None
+        view = memoryview(data)
+        while view:
+            view = view[self._file.write(view) :]
+        self._size += len(data)

@@ -1,0 +1,149 @@
+"""WarcWriter, records, recovery and config, without the network."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from scrapy.exceptions import NotConfigured
+from scrapy.settings import Settings
+from scrapy.utils.test import get_crawler
+from warcio.archiveiterator import ArchiveIterator
+
+from crawler.extensions.warc import WarcExtension
+from crawler.warc.config import DEFAULT_MAX_SIZE, WarcConfig
+from crawler.warc.records import digest, without_transfer_encoding
+from crawler.warc.recovery import complete_length, recover, safe_hostname
+from crawler.warc.writer import WarcPointer, WarcWriter
+from tests.warc_server import read_warc
+
+REQUEST = b"GET /a HTTP/1.1\r\nHost: example.org\r\nUser-Agent: t\r\n\r\n"
+ODD_HEAD = b"HTTP/1.1 200 Quite OK\r\nx-a:1\r\nContent-type:  text/html \r\nX-A: 2\r\n\r\n"
+CLOCK = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
+
+
+def make_writer(
+    directory: Path, max_size: int = 10**9, closed: list[Path] | None = None
+) -> WarcWriter:
+    on_closed = closed.append if closed is not None else None
+    return WarcWriter(
+        directory, "T", max_size, {"run-id": "r1"}, on_closed=on_closed, now=lambda: CLOCK
+    )
+
+
+def write(writer: WarcWriter, n: int, body: bytes = b"<p>x</p>") -> WarcPointer:
+    return writer.write_exchange(
+        f"http://example.org/{n}", REQUEST, b"", ODD_HEAD, body * (n + 1), "192.0.2.1"
+    )
+
+
+def test_digest_is_sha1_base32() -> None:
+    assert digest(b"") == "sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ"
+
+
+def test_transfer_encoding_is_renamed_in_place() -> None:
+    head = b"HTTP/1.1 200 OK\r\nA: 1\r\ntransfer-encoding: chunked\r\nB: 2\r\n\r\n"
+    assert without_transfer_encoding(head) == (
+        b"HTTP/1.1 200 OK\r\nA: 1\r\nX-Crawler-Transfer-Encoding: chunked\r\nB: 2\r\n\r\n"
+    )
+
+
+def test_records_keep_the_head_byte_for_byte(tmp_path: Path) -> None:
+    writer = make_writer(tmp_path)
+    pointer = write(writer, 0)
+    writer.close()
+    path = tmp_path / pointer.warc_filename
+    info, response, request = read_warc(path)
+    assert path.name == f"T-20240506070809-00000-{safe_hostname()}-{os.getpid()}.warc.gz"
+    assert info.rec_type == "warcinfo" and info.block == b"run-id: r1\r\n"
+    assert response.http_head == ODD_HEAD
+    assert response.payload == b"<p>x</p>"
+    assert response.headers["WARC-Payload-Digest"] == digest(b"<p>x</p>")
+    assert response.headers["WARC-IP-Address"] == "192.0.2.1"
+    assert response.headers["WARC-Date"] == "2024-05-06T07:08:09.123456Z"
+    assert request.block == REQUEST
+    assert request.headers["WARC-Concurrent-To"] == pointer.warc_record_id
+    assert (response.offset, response.length) == (pointer.warc_offset, pointer.warc_length)
+
+
+def test_rotation_closes_indexes_and_renames(tmp_path: Path) -> None:
+    closed: list[Path] = []
+    writer = make_writer(tmp_path, max_size=1500, closed=closed)
+    pointers = [write(writer, n) for n in range(6)]
+    open_now = {p.name.removesuffix(".open") for p in tmp_path.glob("*.open")}
+    assert len(open_now) <= 1
+    assert {p.name for p in closed} | open_now == {p.warc_filename for p in pointers}
+    writer.close()
+    assert not list(tmp_path.glob("*.open"))
+    assert len(closed) > 2 and all(p.with_name(p.name + ".cdxj").exists() for p in closed)
+    for pointer in pointers:
+        data = (tmp_path / pointer.warc_filename).read_bytes()
+        piece = data[pointer.warc_offset : pointer.warc_offset + pointer.warc_length]
+        [record] = ArchiveIterator(io.BytesIO(piece))
+        assert record.rec_headers.get_header("WARC-Record-ID") == pointer.warc_record_id
+
+
+def test_recovery_truncates_a_torn_record_and_finalises(tmp_path: Path) -> None:
+    writer = make_writer(tmp_path)
+    pointers = [write(writer, n) for n in range(4)]
+    [open_path] = tmp_path.glob("*.warc.gz.open")
+    size = open_path.stat().st_size
+    torn_at = pointers[-1].warc_offset + pointers[-1].warc_length // 2
+    os.truncate(open_path, torn_at)  # as if killed while writing the last response record
+    assert complete_length(open_path) == pointers[-1].warc_offset
+    dead = open_path.with_name(open_path.name.replace(f"-{os.getpid()}.", "-999999999."))
+    open_path.rename(dead)  # left by a process that is gone
+
+    [recovered] = recover(tmp_path)
+    assert size > recovered.stat().st_size == pointers[-1].warc_offset
+    records = read_warc(recovered)
+    assert [r.rec_type for r in records] == ["warcinfo"] + ["response", "request"] * 3
+    assert len(recovered.with_name(recovered.name + ".cdxj").read_text().splitlines()) == 3
+
+
+def test_recovery_drops_trailing_garbage_and_empty_files(tmp_path: Path) -> None:
+    name = "T-20240506070809-00000-h-999999999.warc.gz.open"
+    (tmp_path / name).write_bytes(b"\x1f\x8b\x08\x00partial")
+    writer = make_writer(tmp_path / "w")
+    write(writer, 0)
+    writer.close()
+    [good] = (tmp_path / "w").glob("*.warc.gz")
+    garbled = tmp_path / "T-20240506070809-00001-h-999999999.warc.gz.open"
+    garbled.write_bytes(good.read_bytes() + b"not gzip at all")
+    [recovered] = recover(tmp_path, host="h")
+    assert recovered.read_bytes() == good.read_bytes()
+    assert not list(tmp_path.glob("*.open"))
+
+
+def test_recovery_leaves_files_of_live_writers_alone(tmp_path: Path) -> None:
+    ours = tmp_path / f"T-20240506070809-00000-h-{os.getpid()}.warc.gz.open"
+    other_host = tmp_path / "T-20240506070809-00000-otherhost-1.warc.gz.open"
+    for path in (ours, other_host):
+        path.write_bytes(b"")
+    assert recover(tmp_path, host="h") == []
+    assert ours.exists() and other_host.exists()
+
+
+def test_config_defaults_and_overrides() -> None:
+    config = WarcConfig.from_settings(Settings({"CONTACT_URL": "mailto:ops@example.org"}))
+    assert config.enabled is True
+    assert config.max_size == DEFAULT_MAX_SIZE
+    assert config.prefix == "KH"
+    assert config.directory == Path("output/warc")
+    assert config.operator == "mailto:ops@example.org"
+    assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{6}", config.run_id)
+    custom = WarcConfig.from_settings(
+        Settings({"WARC_MAX_SIZE": 10, "WARC_PREFIX": "X", "WARC_OPERATOR": "o", "RUN_ID": "r"})
+    )
+    assert (custom.max_size, custom.prefix, custom.operator, custom.run_id) == (10, "X", "o", "r")
+    with pytest.raises(ValueError, match="WARC_MAX_SIZE"):
+        WarcConfig.from_settings(Settings({"WARC_MAX_SIZE": 0}))
+
+
+def test_extension_disabled_by_setting() -> None:
+    with pytest.raises(NotConfigured):
+        WarcExtension.from_crawler(get_crawler(settings_dict={"WARC_ENABLED": False}))
