@@ -1,0 +1,1 @@
+"""Scrapy commands: rebuild (WARC -> text store) and export (text store -> Parquet)."""

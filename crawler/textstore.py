@@ -1,0 +1,92 @@
+"""The clean-text store: append-only, gzip-compressed JSON Lines parts per run.
+
+Layout: `OUTPUT_DIR/text/<run_id>/part-<NNNNN>.jsonl.gz`. A part is written under a
+temporary name and renamed when complete, so a reader (the Parquet exporter) never sees half
+a part and a kill -9 loses at most the records of the part being written.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, is_dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+PART_GLOB = "part-*.jsonl.gz"
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def to_record(item: Any) -> dict[str, Any]:
+    return asdict(item) if is_dataclass(item) and not isinstance(item, type) else dict(item)
+
+
+class TextStoreWriter:
+    """Buffers records and writes them as atomic parts of `records_per_part` records."""
+
+    def __init__(self, root: Path, run_id: str, records_per_part: int = 1000) -> None:
+        if records_per_part < 1:
+            raise ValueError("records_per_part must be at least 1")
+        self.directory = root / "text" / run_id
+        self.records_per_part = records_per_part
+        self._buffer: list[str] = []
+        self.parts_written: list[Path] = []
+        self.records_written = 0
+        self.bytes_written = 0
+
+    def _next_serial(self) -> int:
+        existing = sorted(self.directory.glob(PART_GLOB))
+        return int(existing[-1].name[5:10]) + 1 if existing else 0
+
+    def write(self, item: Any) -> None:
+        line = json.dumps(to_record(item), ensure_ascii=False, default=_default)
+        self._buffer.append(line)
+        if len(self._buffer) >= self.records_per_part:
+            self.flush()
+
+    def flush(self) -> Path | None:
+        """Write buffered records as one complete part; returns its path."""
+        if not self._buffer:
+            return None
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.directory / f"part-{self._next_serial():05d}.jsonl.gz"
+        temporary = path.with_name(f".{path.name}.tmp")
+        payload = ("\n".join(self._buffer) + "\n").encode("utf-8")
+        with temporary.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:
+            out.write(payload)
+        with temporary.open("rb") as handle:
+            os.fsync(handle.fileno())
+        temporary.replace(path)
+        self.parts_written.append(path)
+        self.records_written += len(self._buffer)
+        self.bytes_written += path.stat().st_size
+        self._buffer.clear()
+        return path
+
+
+def part_paths(root: Path, run_ids: Iterable[str] | None = None) -> list[Path]:
+    """Complete parts under `root/text`, oldest run first; temporary files are ignored."""
+    text_root = root / "text"
+    if not text_root.is_dir():
+        return []
+    runs = sorted(p for p in text_root.iterdir() if p.is_dir())
+    if run_ids is not None:
+        wanted = set(run_ids)
+        runs = [run for run in runs if run.name in wanted]
+    return [part for run in runs for part in sorted(run.glob(PART_GLOB))]
+
+
+def read_parts(paths: Iterable[Path]) -> Iterator[dict[str, Any]]:
+    for path in paths:
+        with gzip.open(path, "rt", encoding="utf-8") as lines:
+            for line in lines:
+                if line.strip():
+                    yield json.loads(line)
