@@ -81,6 +81,41 @@ def response_record(
     return gzip_record(fields, head + body, "application/http; msgtype=response", body)
 
 
+#: WARC 1.1 revisit profiles: same payload as an earlier capture, or the server said 304.
+IDENTICAL_PAYLOAD_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+NOT_MODIFIED_PROFILE = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+
+
+def revisit_record(
+    url: str,
+    record_id: str,
+    date: str,
+    head: bytes,
+    *,
+    profile: str,
+    payload_digest: str | None,
+    refers_to_uri: str,
+    refers_to_date: str,
+    ip_address: str | None,
+) -> bytes:
+    """A revisit: the response head only, pointing at the earlier capture it repeats."""
+    fields = [
+        ("WARC-Type", "revisit"),
+        ("WARC-Record-ID", record_id),
+        ("WARC-Date", date),
+        ("WARC-Target-URI", url),
+        ("WARC-Profile", profile),
+        ("WARC-Refers-To-Target-URI", refers_to_uri),
+        ("WARC-Refers-To-Date", refers_to_date),
+    ]
+    if ip_address:
+        fields.append(("WARC-IP-Address", ip_address))
+    if payload_digest:
+        fields.append(("WARC-Payload-Digest", payload_digest))
+    block = without_transfer_encoding(head)
+    return gzip_record(fields, block, "application/http; msgtype=response")
+
+
 def request_record(
     url: str, date: str, concurrent_to: str, head: bytes, body: bytes, ip_address: str | None
 ) -> bytes:

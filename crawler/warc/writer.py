@@ -15,9 +15,11 @@ from typing import BinaryIO
 
 from crawler.warc.index import OPEN_SUFFIX, finalize
 from crawler.warc.records import (
+    digest,
     new_record_id,
     request_record,
     response_record,
+    revisit_record,
     warc_date,
     warcinfo_record,
 )
@@ -32,6 +34,8 @@ class WarcPointer:
     warc_offset: int
     warc_length: int
     warc_record_id: str
+    payload_digest: str
+    warc_type: str = "response"
 
     def as_meta(self) -> dict[str, str | int]:
         return asdict(self)
@@ -73,14 +77,79 @@ class WarcWriter:
         ip_address: str | None,
     ) -> WarcPointer:
         """Writes the response record, then its request record, and points at the response."""
-        if self._file is None:
-            self._open()
         date = warc_date(self._now())
         record_id = new_record_id()
         response = response_record(url, record_id, date, response_head, response_body, ip_address)
+        return self._append(
+            url,
+            date,
+            record_id,
+            response,
+            request_head,
+            request_body,
+            ip_address,
+            payload_digest=digest(response_body),
+        )
+
+    def write_revisit(
+        self,
+        url: str,
+        request_head: bytes,
+        request_body: bytes,
+        response_head: bytes,
+        ip_address: str | None,
+        *,
+        profile: str,
+        payload_digest: str | None,
+        refers_to_uri: str,
+        refers_to_date: str,
+    ) -> WarcPointer:
+        """Writes a revisit (head only) instead of a second full copy of a known payload."""
+        date = warc_date(self._now())
+        record_id = new_record_id()
+        revisit = revisit_record(
+            url,
+            record_id,
+            date,
+            response_head,
+            profile=profile,
+            payload_digest=payload_digest,
+            refers_to_uri=refers_to_uri,
+            refers_to_date=refers_to_date,
+            ip_address=ip_address,
+        )
+        return self._append(
+            url,
+            date,
+            record_id,
+            revisit,
+            request_head,
+            request_body,
+            ip_address,
+            payload_digest=payload_digest or "",
+            warc_type="revisit",
+        )
+
+    def _append(
+        self,
+        url: str,
+        date: str,
+        record_id: str,
+        record: bytes,
+        request_head: bytes,
+        request_body: bytes,
+        ip_address: str | None,
+        *,
+        payload_digest: str,
+        warc_type: str = "response",
+    ) -> WarcPointer:
+        if self._file is None:
+            self._open()
         request = request_record(url, date, record_id, request_head, request_body, ip_address)
-        pointer = WarcPointer(self._name, self._size, len(response), record_id)
-        self._write(response + request)
+        pointer = WarcPointer(
+            self._name, self._size, len(record), record_id, payload_digest, warc_type
+        )
+        self._write(record + request)
         if self._size >= self.max_size:
             self.close()
         return pointer
