@@ -50,8 +50,10 @@ ITEM_PIPELINES = {
     "pipelines.extract.ExtractArticlePipeline": 100,
     "pipelines.store.TextStorePipeline": 300,
 }
+# Order matters on close: the export runs before the report, which records its stats.
 EXTENSIONS = {
     "crawler.extensions.warc.WarcExtension": 500,
+    "crawler.extensions.export.ParquetExportOnClose": 505,
     "crawler.extensions.report.RunReport": 510,
 }
 
@@ -81,3 +83,17 @@ DRIFT_MIN_PAGES = 10
 
 # --- Clean-text store ----------------------------------------------------------------------------
 TEXTSTORE_RECORDS_PER_PART = 200  # records per atomic part; a kill -9 loses at most one part
+
+# --- Parquet corpus ------------------------------------------------------------------------------
+PARQUET_EXPORT_ENABLED = True  # export when the crawl closes; `scrapy export` does it by hand
+PARQUET_TARGET_FILE_SIZE = 256 * 2**20  # bytes; a new file starts before one would pass this
+PARQUET_ROW_GROUP_SIZE = 128 * 2**20  # bytes on disk per row group, for scans
+PARQUET_ZSTD_LEVEL = 3
+
+# --- Dedup (tuned on the replica's ground truth; see README) ----------------------------------
+DEDUP_SHINGLE_SIZE = 5  # word n-grams
+DEDUP_NUM_PERM = 256  # MinHash permutations (rensa)
+DEDUP_BANDS = 32  # LSH bands of 8 rows: candidates from an estimated Jaccard of about 0.65
+DEDUP_THRESHOLD = 0.7  # estimated Jaccard at or above which two texts are one story...
+DEDUP_MAX_CHANGED_WORDS = 40  # ...if at most this many words sit in changed sentences
+DEDUP_SEED = 42  # changing the seed, permutations or bands needs a fresh state/

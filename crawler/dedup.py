@@ -1,0 +1,305 @@
+"""DedupIndex: article id, exact content hash and MinHash LSH, persisted in SQLite.
+
+The Parquet exporter asks it, record by record, whether an article is new, a new version, or a
+duplicate. Everything lives on disk (`OUTPUT_DIR/state/dedup.sqlite3`), so memory stays flat as
+the archive grows; one export is one transaction, committed by the exporter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+import unicodedata
+from array import array
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from rensa import RMinHash
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from scrapy.settings import BaseSettings
+
+Kind = Literal["new", "version", "same_article", "exact", "near"]
+
+_WORD = re.compile(r"\w+")
+_SENTENCE_END = re.compile(r"(?<=[.!?\"])\s+|\n+")
+_SIGNATURE_MASK = 0xFFFF  # b-bit MinHash: 16 bits per value halve the state, bias < 2e-5
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS rows (
+    id INTEGER PRIMARY KEY,          -- one per exported Parquet row, in export order
+    key TEXT NOT NULL,               -- article_id, else canonical URL
+    version INTEGER NOT NULL,
+    cluster TEXT NOT NULL,
+    content_hash BLOB NOT NULL,
+    signature BLOB NOT NULL,         -- num_perm x uint16
+    sentences BLOB NOT NULL          -- uint32 per sentence: 24-bit hash << 8 | words
+);
+CREATE TABLE IF NOT EXISTS articles (
+    key TEXT PRIMARY KEY, latest_row INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS hashes (
+    content_hash BLOB PRIMARY KEY, row INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS buckets (
+    bucket INTEGER NOT NULL, row INTEGER NOT NULL, PRIMARY KEY (bucket, row)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS duplicates (
+    url TEXT NOT NULL, row INTEGER NOT NULL, kind TEXT NOT NULL, run_id TEXT NOT NULL,
+    PRIMARY KEY (url, row)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS text_parts (
+    path TEXT PRIMARY KEY, run_id TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS exports (
+    run_id TEXT PRIMARY KEY, rows INTEGER NOT NULL, files INTEGER NOT NULL
+) WITHOUT ROWID;
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class DedupConfig:
+    """MinHash LSH parameters; defaults tuned in `bench/dedup_libs.py` (see its docstring).
+
+    Two texts are one story when the estimated Jaccard similarity of their word
+    `shingle_size`-grams is at least `threshold` *and* at most `max_changed_words` words sit in
+    sentences that one text has and the other lacks. Jaccard alone depends on length (one
+    paragraph replaced in a 1,000-word replica article still scores 0.86-0.89); the sentence
+    diff does not: one sentence changed is 8-43 words, one paragraph replaced 48-116.
+    32 bands of 8 rows put the LSH candidate curve's midpoint near 0.65, so a pair at 0.8 is
+    missed with probability ~1e-3.
+    """
+
+    shingle_size: int = 5  # DEDUP_SHINGLE_SIZE
+    num_perm: int = 256  # DEDUP_NUM_PERM
+    bands: int = 32  # DEDUP_BANDS
+    threshold: float = 0.7  # DEDUP_THRESHOLD
+    max_changed_words: int = 40  # DEDUP_MAX_CHANGED_WORDS
+    seed: int = 42  # DEDUP_SEED; changing it (or num_perm, bands) needs a fresh state
+
+    def __post_init__(self) -> None:
+        if self.shingle_size < 1 or self.bands < 1 or self.num_perm % self.bands:
+            raise ValueError("need shingle_size >= 1 and num_perm divisible by bands")
+        if not 0 < self.threshold <= 1:
+            raise ValueError("DEDUP_THRESHOLD must be in (0, 1]")
+
+    @property
+    def rows(self) -> int:
+        return self.num_perm // self.bands
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> DedupConfig:
+        default = cls()
+        return cls(
+            shingle_size=settings.getint("DEDUP_SHINGLE_SIZE", default.shingle_size),
+            num_perm=settings.getint("DEDUP_NUM_PERM", default.num_perm),
+            bands=settings.getint("DEDUP_BANDS", default.bands),
+            threshold=settings.getfloat("DEDUP_THRESHOLD", default.threshold),
+            max_changed_words=settings.getint("DEDUP_MAX_CHANGED_WORDS", default.max_changed_words),
+            seed=settings.getint("DEDUP_SEED", default.seed),
+        )
+
+
+def tokens(text: str) -> list[str]:
+    """Words of NFKC-folded, case-folded text; punctuation and spacing do not count."""
+    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def content_hash(text: str) -> str:
+    """128-bit hash of the normalised text: equal for texts that differ only in form."""
+    return hashlib.blake2b(" ".join(tokens(text)).encode(), digest_size=16).hexdigest()
+
+
+def shingles(words: list[str], size: int) -> list[str]:
+    if len(words) <= size:
+        return [" ".join(words)]
+    return [" ".join(words[i : i + size]) for i in range(len(words) - size + 1)]
+
+
+def signature(text: str, config: DedupConfig) -> array[int]:
+    """MinHash of the text's word shingles, each value cut to 16 bits for compact storage."""
+    minhash = RMinHash(config.num_perm, config.seed)
+    minhash.update(shingles(tokens(text), config.shingle_size))
+    return array("H", (value & _SIGNATURE_MASK for value in minhash.digest()))
+
+
+def similarity(left: array[int], right: array[int]) -> float:
+    """Estimated Jaccard similarity: the share of equal MinHash values."""
+    return sum(a == b for a, b in zip(left, right, strict=True)) / len(left)
+
+
+def sentence_digest(text: str) -> array[int]:
+    """Per sentence, a 24-bit hash of its words and their count (capped at 255)."""
+    digest = array("I")
+    for sentence in _SENTENCE_END.split(text):
+        words = tokens(sentence)
+        if words:
+            key = hashlib.blake2b(" ".join(words).encode(), digest_size=3).digest()
+            digest.append(int.from_bytes(key, "little") << 8 | min(len(words), 255))
+    return digest
+
+
+def changed_words(left: array[int], right: array[int]) -> int:
+    """Words in sentences only one side has, the larger side: an edit's size in words."""
+    a, b = set(left), set(right)
+    return max(sum(v & 0xFF for v in a - b), sum(v & 0xFF for v in b - a))
+
+
+def band_buckets(sig: array[int], config: DedupConfig) -> list[int]:
+    """One signed 64-bit bucket key per band (SQLite integers are signed)."""
+    keys = []
+    for band in range(config.bands):
+        chunk = sig[band * config.rows : (band + 1) * config.rows]
+        digest = hashlib.blake2b(band.to_bytes(2, "little") + chunk.tobytes(), digest_size=8)
+        keys.append(int.from_bytes(digest.digest(), "little", signed=True))
+    return keys
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What to do with one record: emit a row (`new`, `version`) or fold it into `row`."""
+
+    kind: Kind
+    row: int  # the state row emitted, or the one this record duplicates
+    version: int
+    cluster: str
+    content_hash: str
+
+
+class DedupIndex:
+    """Layered dedup against everything exported so far, kept on disk."""
+
+    def __init__(self, path: Path, config: DedupConfig) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.config = config
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def begin(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        self.db.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
+
+    def add(self, key: str, text: str) -> Decision:
+        """Classify a text under its article key and record it; call inside a transaction.
+
+        A known key is compared with its latest version only: unchanged (or above the
+        threshold) adds nothing, anything else is the next version, never dropped. An unknown
+        key is checked against all content by exact hash, then by LSH candidates.
+        """
+        digest = content_hash(text)
+        sig = signature(text, self.config)
+        sentences = sentence_digest(text)
+        indexed = bool(tokens(text))  # empty texts are matched by key only, never by content
+        latest = self.db.execute(
+            "SELECT r.id, r.version, r.cluster, r.content_hash, r.signature, r.sentences"
+            " FROM articles a"
+            " JOIN rows r ON r.id = a.latest_row WHERE a.key = ?",
+            (key,),
+        ).fetchone()
+        if latest is not None:
+            row, version, cluster, old_hash, old_sig, old_sentences = latest
+            if old_hash.hex() == digest or self._same_story(sig, sentences, old_sig, old_sentences):
+                return Decision("same_article", row, version, cluster, old_hash.hex())
+            return self._insert("version", key, version + 1, digest, (sig, sentences), indexed)
+        if not indexed:
+            return self._insert("new", key, 1, digest, (sig, sentences), indexed=False)
+        found = self.db.execute(
+            "SELECT r.id, r.version, r.cluster FROM hashes h JOIN rows r ON r.id = h.row"
+            " WHERE h.content_hash = ?",
+            (bytes.fromhex(digest),),
+        ).fetchone()
+        if found is not None:
+            return Decision("exact", found[0], found[1], found[2], digest)
+        near = self._nearest(sig, sentences)
+        if near is not None:
+            return Decision("near", near[0], near[1], near[2], digest)
+        return self._insert("new", key, 1, digest, (sig, sentences))
+
+    def record_duplicate(self, url: str, row: int, kind: str, run_id: str) -> None:
+        """Keep the lineage of a duplicate whose row was written by an earlier export."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO duplicates VALUES (?, ?, ?, ?)", (url, row, kind, run_id)
+        )
+
+    def mark_exported(self, run_id: str, parts: Iterable[str], rows: int, files: int) -> None:
+        self.db.executemany(
+            "INSERT OR REPLACE INTO text_parts VALUES (?, ?)", ((p, run_id) for p in parts)
+        )
+        self.db.execute("INSERT OR REPLACE INTO exports VALUES (?, ?, ?)", (run_id, rows, files))
+
+    def exported_parts(self) -> set[str]:
+        return {path for (path,) in self.db.execute("SELECT path FROM text_parts")}
+
+    def is_exported(self, run_id: str) -> bool:
+        found = self.db.execute("SELECT 1 FROM exports WHERE run_id = ?", (run_id,))
+        return found.fetchone() is not None
+
+    def _same_story(
+        self, sig: array[int], sentences: array[int], stored_sig: bytes, stored_sentences: bytes
+    ) -> bool:
+        if similarity(sig, array("H", stored_sig)) < self.config.threshold:
+            return False
+        return changed_words(sentences, array("I", stored_sentences)) <= (
+            self.config.max_changed_words
+        )
+
+    def _nearest(self, sig: array[int], sentences: array[int]) -> tuple[int, int, str] | None:
+        """The most similar row that is the same story (earliest on ties), from disk."""
+        buckets = band_buckets(sig, self.config)
+        marks = ",".join("?" * len(buckets))
+        candidates = self.db.execute(
+            "SELECT id, version, cluster, signature, sentences FROM rows WHERE id IN"
+            f" (SELECT DISTINCT row FROM buckets WHERE bucket IN ({marks})) ORDER BY id",
+            buckets,
+        ).fetchall()
+        best: tuple[float, int, int, str] | None = None
+        for row, version, cluster, stored, stored_sentences in candidates:
+            if not self._same_story(sig, sentences, stored, stored_sentences):
+                continue
+            score = similarity(sig, array("H", stored))
+            if best is None or score > best[0]:
+                best = (score, row, version, cluster)
+        return None if best is None else best[1:]
+
+    def _insert(
+        self,
+        kind: Kind,
+        key: str,
+        version: int,
+        digest: str,
+        sketches: tuple[array[int], array[int]],
+        indexed: bool = True,
+    ) -> Decision:
+        sig, sentences = sketches
+        cluster = key if version == 1 else f"{key}@v{version}"
+        hash_bytes = bytes.fromhex(digest)
+        row = self.db.execute(
+            "INSERT INTO rows (key, version, cluster, content_hash, signature, sentences)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (key, version, cluster, hash_bytes, sig.tobytes(), sentences.tobytes()),
+        ).lastrowid
+        assert row is not None
+        self.db.execute("INSERT OR REPLACE INTO articles VALUES (?, ?)", (key, row))
+        if not indexed:
+            return Decision(kind, row, version, cluster, digest)
+        self.db.execute("INSERT OR IGNORE INTO hashes VALUES (?, ?)", (hash_bytes, row))
+        self.db.executemany(
+            "INSERT OR IGNORE INTO buckets VALUES (?, ?)",
+            ((bucket, row) for bucket in band_buckets(sig, self.config)),
+        )
+        return Decision(kind, row, version, cluster, digest)

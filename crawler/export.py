@@ -1,0 +1,427 @@
+"""Text store -> deduplicated, hive-partitioned Parquet with an explicit schema.
+
+Layout: `OUTPUT_DIR/parquet/site=<site>/crawl_date=<YYYY-MM-DD>/part-<run_id>-<NNNNN>.parquet`
+plus `parquet/_manifests/<run_id>.json`; dedup state in `OUTPUT_DIR/state/dedup.sqlite3`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from itertools import count
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from crawler.dedup import Decision, DedupConfig, DedupIndex
+from crawler.textstore import part_paths, read_parts
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+MIB = 2**20
+STATE_FILE = "dedup.sqlite3"
+_ROW_OVERHEAD = 512  # bytes assumed per row besides its text, to size row groups
+_INITIAL_RATIO = 0.4  # on-disk / in-memory bytes assumed before the first row group is written
+
+SCHEMA = pa.schema(
+    [
+        ("article_id", pa.string()),
+        ("site", pa.string()),
+        ("url", pa.string()),
+        ("canonical_url", pa.string()),
+        ("title", pa.string()),
+        ("subtitle", pa.string()),
+        ("authors", pa.list_(pa.string())),
+        ("section", pa.string()),
+        ("published_at", pa.timestamp("us", tz="UTC")),
+        ("updated_at", pa.timestamp("us", tz="UTC")),
+        ("crawled_at", pa.timestamp("us", tz="UTC")),
+        ("language", pa.string()),
+        ("text", pa.string()),
+        ("word_count", pa.int32()),
+        ("content_hash", pa.string()),
+        ("near_dup_cluster", pa.string()),
+        ("duplicate_urls", pa.list_(pa.string())),
+        ("version", pa.int32()),
+        ("extractor", pa.string()),
+        ("http_status", pa.int16()),
+        ("warc_filename", pa.string()),
+        ("warc_offset", pa.int64()),
+        ("warc_length", pa.int64()),
+        ("warc_record_id", pa.string()),
+        ("run_id", pa.string()),
+        # Beyond the contract: what corpus users filter and join on.
+        ("keywords", pa.list_(pa.string())),
+        ("image_urls", pa.list_(pa.string())),
+        ("template", pa.string()),
+        ("discovered_via", pa.string()),
+    ],
+    metadata={"newscrawl.schema_version": "1"},
+)
+DICTIONARY_COLUMNS = [
+    "site",
+    "section",
+    "language",
+    "extractor",
+    "template",
+    "discovered_via",
+    "warc_filename",
+    "run_id",
+]
+_TIMESTAMPS = ("published_at", "updated_at", "crawled_at")
+
+
+class ExportError(Exception):
+    """An export that cannot proceed as asked (e.g. a run id already used)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExportConfig:
+    """Parquet and dedup settings, read once."""
+
+    target_file_size: int = 256 * MIB  # PARQUET_TARGET_FILE_SIZE, bytes on disk
+    row_group_size: int = 128 * MIB  # PARQUET_ROW_GROUP_SIZE, bytes on disk (estimated)
+    compression_level: int = 3  # PARQUET_ZSTD_LEVEL
+    dedup: DedupConfig = field(default_factory=DedupConfig)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.row_group_size <= self.target_file_size:
+            raise ValueError("need 0 < PARQUET_ROW_GROUP_SIZE <= PARQUET_TARGET_FILE_SIZE")
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> ExportConfig:
+        default = cls()
+        return cls(
+            target_file_size=settings.getint("PARQUET_TARGET_FILE_SIZE", default.target_file_size),
+            row_group_size=settings.getint("PARQUET_ROW_GROUP_SIZE", default.row_group_size),
+            compression_level=settings.getint("PARQUET_ZSTD_LEVEL", default.compression_level),
+            dedup=DedupConfig.from_settings(settings),
+        )
+
+
+@dataclass(slots=True)
+class ExportResult:
+    run_id: str
+    rows: int = 0
+    versions: int = 0  # rows with version > 1
+    duplicates: Counter[str] = field(default_factory=Counter)  # same_article, exact, near
+    files: list[Path] = field(default_factory=list)
+    bytes: int = 0
+    text_parts: int = 0
+    recovered: list[str] = field(default_factory=list)  # runs completed after a crash
+
+
+@dataclass(frozen=True, slots=True)
+class _File:
+    temporary: Path
+    final: Path
+    rows: int
+    bytes: int
+    sha256: str
+
+
+def export_corpus(
+    output_dir: Path,
+    run_id: str,
+    *,
+    config: ExportConfig,
+    text_run_ids: list[str] | None = None,
+) -> ExportResult:
+    """Export text-store parts not exported yet (of `text_run_ids`, or all) as run `run_id`.
+
+    Commit order: Parquet under temporary names, manifest (the journal: inputs and final names),
+    renames, then one SQLite transaction holding the dedup state and the exported parts. A run
+    whose manifest exists but whose state never committed is redone first, from the same inputs
+    and the same state, into the same file names, so a crash never duplicates rows.
+    """
+    parquet_root = output_dir / "parquet"
+    with _locked(output_dir / "state" / "export.lock"):
+        index = DedupIndex(output_dir / "state" / STATE_FILE, config.dedup)
+        try:
+            _remove_temporaries(parquet_root)
+            recovered = [
+                _export(output_dir, index, config, pending, _pending_parts(output_dir, pending))
+                for pending in _pending_runs(parquet_root, index)
+            ]
+            exported = index.exported_parts()
+            parts = [
+                path
+                for path in part_paths(output_dir, text_run_ids)
+                if _relative(path, output_dir) not in exported
+            ]
+            if not parts:
+                result = ExportResult(run_id)
+            elif index.is_exported(run_id):
+                raise ExportError(f"run {run_id!r} was exported already; use a new run id")
+            else:
+                result = _export(output_dir, index, config, run_id, parts)
+            result.recovered = [r.run_id for r in recovered]
+            return result
+        finally:
+            index.close()
+
+
+def manifest_path(output_dir: Path, run_id: str) -> Path:
+    return output_dir / "parquet" / "_manifests" / f"{run_id}.json"
+
+
+def _export(
+    output_dir: Path, index: DedupIndex, config: ExportConfig, run_id: str, parts: list[Path]
+) -> ExportResult:
+    result = ExportResult(run_id, text_parts=len(parts))
+    records = sorted(read_parts(parts), key=_order)
+    parquet_root = output_dir / "parquet"
+    index.begin()
+    try:
+        rows = _deduplicate(records, index, run_id, result)
+        files = _write(rows, parquet_root, run_id, config)
+        previous = _read_manifest(manifest_path(output_dir, run_id))
+        _write_manifest(output_dir, run_id, files, parts, result, config)
+        for file in files:
+            _publish(file.temporary, file.final)
+        written = {_relative(file.final, parquet_root) for file in files}
+        for stale in {entry["path"] for entry in previous.get("files", [])} - written:
+            (parquet_root / stale).unlink(missing_ok=True)
+        _sync_directories({file.final.parent for file in files})
+        parts_done = [_relative(part, output_dir) for part in parts]
+        index.mark_exported(run_id, parts_done, len(rows), len(files))
+        index.commit()
+    except BaseException:
+        index.rollback()
+        raise
+    result.rows = len(rows)
+    result.files = [file.final for file in files]
+    result.bytes = sum(file.bytes for file in files)
+    return result
+
+
+def _deduplicate(
+    records: list[dict[str, Any]], index: DedupIndex, run_id: str, result: ExportResult
+) -> list[dict[str, Any]]:
+    """Rows to write, in input order; duplicates fold their URL into the row they repeat."""
+    rows: dict[int, dict[str, Any]] = {}
+    for record in records:
+        key = record.get("article_id") or record.get("canonical_url") or record["url"]
+        decision = index.add(str(key), record.get("text") or "")
+        if decision.kind in ("new", "version"):
+            rows[decision.row] = _row(record, decision)
+            result.versions += decision.kind == "version"
+            continue
+        result.duplicates[decision.kind] += 1
+        url = record.get("canonical_url") or record["url"]
+        target = rows.get(decision.row)
+        if target is None:
+            if decision.kind != "same_article":
+                index.record_duplicate(url, decision.row, decision.kind, run_id)
+        elif url not in (target["url"], target["canonical_url"], *target["duplicate_urls"]):
+            target["duplicate_urls"].append(url)
+    return list(rows.values())
+
+
+def _row(record: dict[str, Any], decision: Decision) -> dict[str, Any]:
+    row = {name: record.get(name) for name in SCHEMA.names}
+    for name in _TIMESTAMPS:
+        row[name] = _timestamp(record.get(name))
+    row.update(
+        authors=record.get("authors") or [],
+        keywords=record.get("keywords") or [],
+        image_urls=[image["url"] for image in record.get("images") or [] if image.get("url")],
+        text=record.get("text") or "",
+        content_hash=decision.content_hash,
+        near_dup_cluster=decision.cluster,
+        duplicate_urls=[],
+        version=decision.version,
+    )
+    return row
+
+
+def _timestamp(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _order(record: dict[str, Any]) -> tuple[bool, datetime, str, datetime]:
+    """Earliest publication first, so it is the row a cluster keeps; then id, then crawl time."""
+    published = _timestamp(record.get("published_at"))
+    crawled = _timestamp(record.get("crawled_at")) or datetime.min.replace(tzinfo=UTC)
+    return (
+        published is None,
+        published or datetime.min.replace(tzinfo=UTC),
+        str(record.get("article_id") or record.get("url")),
+        crawled,
+    )
+
+
+def _write(
+    rows: list[dict[str, Any]], root: Path, run_id: str, config: ExportConfig
+) -> list[_File]:
+    partitions: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        day = row["crawled_at"].date().isoformat()
+        partitions.setdefault((row["site"], day), []).append(row)
+    serials = count()
+    files: list[_File] = []
+    for (site, day), partition in sorted(partitions.items()):
+        directory = root / f"site={quote(site, safe='')}" / f"crawl_date={day}"
+        files += _write_partition(directory, partition, run_id, serials, config)
+    return files
+
+
+def _write_partition(
+    directory: Path, rows: list[dict[str, Any]], run_id: str, serials: count, config: ExportConfig
+) -> list[_File]:
+    """Row groups of about `row_group_size` on disk, rotated into files of about the target."""
+    directory.mkdir(parents=True, exist_ok=True)
+    files: list[_File] = []
+    writer: _ShardWriter | None = None
+    ratio, start = _INITIAL_RATIO, 0
+    while start < len(rows):
+        end, size, budget = start, 0, config.row_group_size / ratio
+        while end < len(rows) and (end == start or size < budget):
+            size += len(rows[end]["text"]) + _ROW_OVERHEAD
+            end += 1
+        if writer is not None and writer.size + config.row_group_size > config.target_file_size:
+            files.append(writer.close())
+            writer = None
+        if writer is None:
+            writer = _ShardWriter(directory, f"part-{run_id}-{next(serials):05d}.parquet", config)
+        before = writer.size
+        writer.write(rows[start:end])
+        ratio = max((writer.size - before) / size, 0.01)
+        start = end
+    if writer is not None:
+        files.append(writer.close())
+    return files
+
+
+class _ShardWriter:
+    """One Parquet file under a dot-prefixed temporary name, so `**/*.parquet` never sees it."""
+
+    def __init__(self, directory: Path, name: str, config: ExportConfig) -> None:
+        self.final = directory / name
+        self.temporary = directory / f".{name}.tmp"
+        self.rows = 0
+        self.sink = pa.OSFile(str(self.temporary), "wb")
+        self.writer = pq.ParquetWriter(
+            self.sink,
+            SCHEMA,
+            compression="zstd",
+            compression_level=config.compression_level,
+            use_dictionary=DICTIONARY_COLUMNS,
+        )
+
+    @property
+    def size(self) -> int:
+        return self.sink.tell()
+
+    def write(self, rows: list[dict[str, Any]]) -> None:
+        self.writer.write_table(pa.Table.from_pylist(rows, schema=SCHEMA), len(rows))
+        self.rows += len(rows)
+
+    def close(self) -> _File:
+        self.writer.close()
+        self.sink.close()
+        digest = hashlib.sha256()
+        with self.temporary.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(MIB), b""):
+                digest.update(chunk)
+            os.fsync(handle.fileno())
+        size = self.temporary.stat().st_size
+        return _File(self.temporary, self.final, self.rows, size, digest.hexdigest())
+
+
+def _write_manifest(
+    output_dir: Path,
+    run_id: str,
+    files: list[_File],
+    parts: list[Path],
+    result: ExportResult,
+    config: ExportConfig,
+) -> None:
+    parquet_root = output_dir / "parquet"
+    manifest = {
+        "run_id": run_id,
+        "rows": sum(file.rows for file in files),
+        "bytes": sum(file.bytes for file in files),
+        "versions": result.versions,
+        "duplicates": dict(result.duplicates),
+        "files": [
+            {
+                "path": _relative(file.final, parquet_root),
+                "rows": file.rows,
+                "bytes": file.bytes,
+                "sha256": file.sha256,
+            }
+            for file in files
+        ],
+        "text_parts": [_relative(part, output_dir) for part in parts],
+        "dedup": asdict(config.dedup),
+    }
+    path = manifest_path(output_dir, run_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    with temporary.open("w", encoding="utf-8") as handle:
+        json.dump(manifest, handle, indent=2, sort_keys=True)
+        handle.flush()
+        os.fsync(handle.fileno())
+    _publish(temporary, path)
+
+
+def _publish(temporary: Path, final: Path) -> None:
+    os.replace(temporary, final)
+
+
+def _sync_directories(directories: set[Path]) -> None:
+    for directory in directories:
+        descriptor = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def _pending_runs(parquet_root: Path, index: DedupIndex) -> list[str]:
+    """Runs whose manifest was published but whose state never committed (a crash)."""
+    manifests = sorted((parquet_root / "_manifests").glob("*.json"))
+    return [path.stem for path in manifests if not index.is_exported(path.stem)]
+
+
+def _pending_parts(output_dir: Path, run_id: str) -> list[Path]:
+    manifest = _read_manifest(manifest_path(output_dir, run_id))
+    return [output_dir / part for part in manifest["text_parts"]]
+
+
+def _remove_temporaries(parquet_root: Path) -> None:
+    """Files a killed export left under temporary names; safe while we hold the lock."""
+    for temporary in parquet_root.glob("**/.*.tmp"):
+        temporary.unlink()
+
+
+def _relative(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """One export at a time per output directory; the OS drops the lock if we are killed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield

@@ -1,0 +1,95 @@
+"""The Parquet corpus of real replica crawls: types, dedup against ground truth, reruns."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from crawler.replica import ReplicaServer, ReplicaSite
+from tests.crawling import run_crawl
+
+GLOB = "parquet/**/*.parquet"
+
+
+def _rows(output: Path) -> list[dict]:
+    query = f"SELECT * FROM read_parquet('{output / GLOB}', hive_partitioning=true)"
+    with duckdb.connect() as connection:
+        cursor = connection.execute(query)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> tuple[ReplicaSite, Path, ReplicaServer]:
+    site = ReplicaSite(n_articles=300, seed=11)
+    output = tmp_path_factory.mktemp("corpus")
+    with ReplicaServer(site) as server:
+        result = run_crawl(server.base_url, output, "since=2011-01-01")
+        assert result.returncode == 0, result.log[-3000:]
+        yield site, output, server
+
+
+def test_every_unique_article_once_and_no_duplicates(corpus) -> None:
+    site, output, _ = corpus
+    rows = _rows(output)
+    truth = site.ground_truth()
+    unique = {row["article_id"] for row in truth if not row["duplicate_of"]}
+    ids = [row["article_id"] for row in rows]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == unique
+    hashes = [row["content_hash"] for row in rows]
+    assert len(hashes) == len(set(hashes))
+    duplicates = {row["article_id"]: row for row in truth if row["duplicate_of"]}
+    assert {"exact", "near"} <= {row["duplicate_kind"] for row in duplicates.values()}
+    by_id = {row["article_id"]: row for row in rows}
+    for copy_id, copy in duplicates.items():
+        kept = by_id[copy["duplicate_of"]]
+        assert copy_id not in by_id
+        assert any(copy["canonical_path"] in url for url in kept["duplicate_urls"])
+        assert kept["near_dup_cluster"]
+
+
+def test_declared_types(corpus) -> None:
+    _, output, _ = corpus
+    query = f"DESCRIBE SELECT * FROM read_parquet('{output / GLOB}', hive_partitioning=true)"
+    with duckdb.connect() as connection:
+        types = {name: kind for name, kind, *_ in connection.execute(query).fetchall()}
+    assert types["published_at"] == "TIMESTAMP WITH TIME ZONE"
+    assert types["authors"] == "VARCHAR[]"
+    assert types["word_count"] == "INTEGER"
+    assert types["http_status"] == "SMALLINT"
+    assert types["warc_offset"] == "BIGINT"
+    assert types["crawl_date"] == "DATE"
+
+
+def test_rows_point_at_their_warc_records(corpus) -> None:
+    from warcio.archiveiterator import ArchiveIterator
+
+    _, output, _ = corpus
+    for row in _rows(output)[:40]:
+        with (output / "warc" / row["warc_filename"]).open("rb") as handle:
+            handle.seek(row["warc_offset"])
+            data = handle.read(row["warc_length"])
+        record = next(iter(ArchiveIterator(io.BytesIO(data))))
+        assert record.rec_headers.get_header("WARC-Record-ID") == row["warc_record_id"]
+        assert record.rec_headers.get_header("WARC-Target-URI") == row["url"]
+
+
+def test_second_crawl_adds_nothing_then_new_articles_add_exactly_those(corpus) -> None:
+    site, output, server = corpus
+    before = len(_rows(output))
+    again = run_crawl(server.base_url, output, "since=2011-01-01")
+    assert again.returncode == 0, again.log[-3000:]
+    assert len(_rows(output)) == before
+    assert again.stats["export/rows"] == 0
+
+    change = site.advance(days=1, new_articles=6)
+    later = run_crawl(server.base_url, output, "since=2011-01-01")
+    assert later.returncode == 0, later.log[-3000:]
+    rows = _rows(output)
+    added = [row for row in rows if row["run_id"] == later.report["run_id"]]
+    assert {row["article_id"] for row in added if row["version"] == 1} == set(change["new_ids"])
+    assert [row["article_id"] for row in added if row["version"] > 1] == [change["changed_id"]]
