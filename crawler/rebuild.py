@@ -8,6 +8,7 @@ responses and pages that are not articles are skipped with a counted reason.
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -98,12 +99,29 @@ def iter_pages(paths: Iterable[Path], skipped: Counter[str]) -> Iterator[WarcPag
                 yield WarcPage(url, status, content_type, body, fetched_at, warc)
 
 
-def is_candidate(url: str) -> str | None:
-    """None when the page may be an article, else why it is skipped."""
+#: Pages that call themselves articles: og:type, or a JSON-LD *Article / *Posting type.
+_DECLARED_ARTICLE = re.compile(
+    rb"""og:type["'\s]+content=["']article|"@type"\s*:\s*"\w*(?:Article|Posting)\"""",
+    re.IGNORECASE,
+)
+#: Article-like paths on sites we have no parser for: a date, or a long slug or id.
+_ARTICLE_PATH = re.compile(r"/(?:19|20)\d\d/\d\d?/|/[^/]*(?:-[^/-]+){3,}[^/]*$|/\d{5,}")
+
+
+def skip_reason(url: str, body: bytes) -> str | None:
+    """None when the page may be an article, else why it is skipped.
+
+    Site URLs decide for the sites we know; elsewhere a page qualifies when it declares
+    itself an article or its path looks like one, so home and section pages stay out.
+    """
+    if article_id(url) is not None:
+        return None
     host = (urlsplit(url).hostname or "").lower()
-    if host in KOREAHERALD_HOSTS and article_id(url) is None:
+    if host in KOREAHERALD_HOSTS:
         return "not-article-url"
-    return None
+    if _DECLARED_ARTICLE.search(body[:200_000]) or _ARTICLE_PATH.search(urlsplit(url).path):
+        return None
+    return "not-article-page"
 
 
 def record_for(page: WarcPage, fields: dict[str, Any], run_id: str) -> dict[str, Any]:
@@ -161,7 +179,7 @@ def rebuild(
     with ProcessPoolExecutor(max(1, workers)) as executor:
         for page in iter_pages(paths, result.skipped):
             result.pages += 1
-            reason = is_candidate(page.url)
+            reason = skip_reason(page.url, page.body)
             if reason:
                 result.skipped[reason] += 1
                 continue

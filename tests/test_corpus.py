@@ -93,3 +93,40 @@ def test_second_crawl_adds_nothing_then_new_articles_add_exactly_those(corpus) -
     added = [row for row in rows if row["run_id"] == later.report["run_id"]]
     assert {row["article_id"] for row in added if row["version"] == 1} == set(change["new_ids"])
     assert [row["article_id"] for row in added if row["version"] > 1] == [change["changed_id"]]
+
+
+def test_rebuild_from_the_crawls_warcs_reproduces_its_text(corpus, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from crawler.textstore import part_paths, read_parts
+    from tests.crawling import REPO_ROOT
+
+    _, output, _ = corpus
+    crawled = {}
+    for row in read_parts(part_paths(output)):
+        crawled.setdefault(row["article_id"], row["text"])
+    rebuilt_dir = tmp_path / "rebuilt"
+    finished = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "rebuild",
+            str(output / "warc"),
+            "-s",
+            f"OUTPUT_DIR={rebuilt_dir}",
+            "--run-id",
+            "rebuilt",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    rebuilt = {}
+    for row in read_parts(part_paths(rebuilt_dir, ["rebuilt"])):
+        rebuilt.setdefault(row["article_id"], row["text"])
+    assert rebuilt == crawled

@@ -138,3 +138,30 @@ def test_bad_arguments_fail_clearly(replica, tmp_path: Path, argument: str, mess
     result = run_crawl(replica.base_url, tmp_path, argument, timeout=60)
     assert result.returncode != 0
     assert message in result.log
+
+
+def _token_f1(predicted: str, gold: str) -> float:
+    predicted_tokens = Counter(re.findall(r"\w+", predicted.lower()))
+    gold_tokens = Counter(re.findall(r"\w+", gold.lower()))
+    overlap = sum((predicted_tokens & gold_tokens).values())
+    if not overlap:
+        return 0.0
+    precision = overlap / sum(predicted_tokens.values())
+    recall = overlap / sum(gold_tokens.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+def test_text_token_f1_per_template(full_crawl, replica_site) -> None:
+    result, _ = full_crawl
+    items = {item["article_id"]: item for item in result.items}
+    scores: dict[str, list[float]] = defaultdict(list)
+    for truth in replica_site.ground_truth():
+        scores[truth["template"]].append(
+            _token_f1(items[truth["article_id"]]["text"], truth["text"])
+        )
+    for template, values in scores.items():
+        values.sort()
+        mean = sum(values) / len(values)
+        fifth = values[int(0.05 * (len(values) - 1))]
+        assert mean >= 0.99, f"{template}: mean token F1 {mean:.4f}"
+        assert fifth >= 0.97, f"{template}: 5th percentile token F1 {fifth:.4f}"
