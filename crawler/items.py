@@ -19,6 +19,9 @@ class FetchedPage:
     fetched_at: datetime
     request_url: str
     discovered_via: str = ""
+    rechecked: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
     warc: dict[str, Any] = field(default_factory=dict)
 
 
@@ -52,4 +55,8 @@ class ArticleRecord:
     warc_offset: int | None = None
     warc_length: int | None = None
     warc_record_id: str | None = None
+    warc_date: str | None = None
+    payload_digest: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
     run_id: str = ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -28,3 +28,15 @@ def run_id(crawler: Crawler) -> str:
         existing = new_run_id()
         setattr(crawler, _ATTRIBUTE, existing)
     return existing
+
+
+def crawl_now(settings: Any) -> datetime:
+    """The crawl's clock: the `CRAWL_NOW` setting (ISO 8601), or the wall clock.
+
+    Windows and re-check ages are computed from it, so tests and replays can pin it.
+    """
+    value = settings.get("CRAWL_NOW")
+    if not value:
+        return datetime.now(UTC)
+    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

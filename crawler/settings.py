@@ -33,6 +33,15 @@ DOWNLOAD_TIMEOUT = 60
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
+# --- Incremental crawling: skip what is stored, re-check what is recent ----------------------
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.incremental.IncrementalMiddleware": 950,
+}
+INCREMENTAL_ENABLED = True
+RECHECK_DAYS = 3  # stored articles published within this many days get a conditional GET
+# The crawl's clock (ISO 8601); empty means the wall clock. Tests and replays pin it.
+CRAWL_NOW = ""
+
 # --- Identity: one request per article id, whatever URL variant points to it -----------------
 REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.ArticleRequestFingerprinter"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -38,6 +38,9 @@ class TextStoreWriter:
         self.directory = root / "text" / run_id
         self.records_per_part = records_per_part
         self._buffer: list[str] = []
+        self._records: list[dict[str, Any]] = []
+        #: Called with a part's records once the part is complete on disk.
+        self.on_part_written: Callable[[list[dict[str, Any]]], None] | None = None
         self.parts_written: list[Path] = []
         self.records_written = 0
         self.bytes_written = 0
@@ -47,8 +50,9 @@ class TextStoreWriter:
         return int(existing[-1].name[5:10]) + 1 if existing else 0
 
     def write(self, item: Any) -> None:
-        line = json.dumps(to_record(item), ensure_ascii=False, default=_default)
-        self._buffer.append(line)
+        record = to_record(item)
+        self._buffer.append(json.dumps(record, ensure_ascii=False, default=_default))
+        self._records.append(record)
         if len(self._buffer) >= self.records_per_part:
             self.flush()
 
@@ -68,7 +72,10 @@ class TextStoreWriter:
         self.parts_written.append(path)
         self.records_written += len(self._buffer)
         self.bytes_written += path.stat().st_size
+        if self.on_part_written is not None:
+            self.on_part_written(self._records)
         self._buffer.clear()
+        self._records = []
         return path
 
 

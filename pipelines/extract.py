@@ -7,6 +7,7 @@ the tracked fields are counted per template for the drift report.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
@@ -15,6 +16,7 @@ from crawler.extract import TRACKED_FIELDS, extract_page
 from crawler.items import ArticleRecord, FetchedPage
 from crawler.pool import ExtractionPool, PoolConfig
 from crawler.run import run_id
+from crawler.state import CrawlState
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -23,20 +25,24 @@ logger = logging.getLogger(__name__)
 
 
 class ExtractArticlePipeline:
-    def __init__(self, crawler: Crawler, pool: ExtractionPool) -> None:
+    def __init__(self, crawler: Crawler, pool: ExtractionPool, state: CrawlState) -> None:
         self.crawler = crawler
         self.pool = pool
+        self.state = state
         self.stats = crawler.stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractArticlePipeline:
-        return cls(crawler, ExtractionPool(PoolConfig.from_settings(crawler.settings)))
+        output_dir = Path(crawler.settings.get("OUTPUT_DIR", "output"))
+        pool = ExtractionPool(PoolConfig.from_settings(crawler.settings))
+        return cls(crawler, pool, CrawlState.in_output(output_dir))
 
     def open_spider(self) -> None:
         self.pool.start()
 
     def close_spider(self) -> None:
         self.pool.close()
+        self.state.close()
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, FetchedPage):
@@ -59,8 +65,17 @@ class ExtractArticlePipeline:
             raise DropItem(f"no article body at {item.url}: {reason}")
         spider = self.crawler.spider
         window = getattr(spider, "window", None)
-        if window is not None and not window.contains(fields["published_at"]):
+        # A re-check of a stored article is kept whatever the window: it may be a new version.
+        if (
+            window is not None
+            and not item.rechecked
+            and not window.contains(fields["published_at"])
+        ):
             self.stats.inc_value("extract/out_of_window")
+            if item.article_id:
+                self.state.record_seen(
+                    item.article_id, item.url, fields["published_at"], item.fetched_at
+                )
             raise DropItem(f"published {fields['published_at']} outside the window: {item.url}")
         self.stats.inc_value("extract/articles")
         return ArticleRecord(
@@ -90,5 +105,9 @@ class ExtractArticlePipeline:
             warc_offset=item.warc.get("warc_offset"),
             warc_length=item.warc.get("warc_length"),
             warc_record_id=item.warc.get("warc_record_id"),
+            warc_date=item.warc.get("warc_date"),
+            payload_digest=item.warc.get("payload_digest"),
+            etag=item.etag,
+            last_modified=item.last_modified,
             run_id=run_id(self.crawler),
         )

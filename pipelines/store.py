@@ -1,4 +1,7 @@
-"""ArticleRecord -> the clean-text store (`OUTPUT_DIR/text/<run_id>/`)."""
+"""ArticleRecord -> the clean-text store (`OUTPUT_DIR/text/<run_id>/`).
+
+Each complete part is then recorded in the crawl state, so the next run knows what it has.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from crawler.items import ArticleRecord
 from crawler.run import run_id
+from crawler.state import CrawlState
 from crawler.textstore import TextStoreWriter
 
 if TYPE_CHECKING:
@@ -17,19 +21,22 @@ logger = logging.getLogger(__name__)
 
 
 class TextStorePipeline:
-    def __init__(self, crawler: Crawler, writer: TextStoreWriter) -> None:
+    def __init__(self, crawler: Crawler, writer: TextStoreWriter, state: CrawlState) -> None:
         self.crawler = crawler
         self.writer = writer
+        self.state = state
+        writer.on_part_written = state.record_stored
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> TextStorePipeline:
         settings = crawler.settings
+        output_dir = Path(settings.get("OUTPUT_DIR", "output"))
         writer = TextStoreWriter(
-            Path(settings.get("OUTPUT_DIR", "output")),
+            output_dir,
             run_id(crawler),
             records_per_part=settings.getint("TEXTSTORE_RECORDS_PER_PART", 200),
         )
-        return cls(crawler, writer)
+        return cls(crawler, writer, CrawlState.in_output(output_dir))
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, ArticleRecord):
@@ -39,6 +46,7 @@ class TextStorePipeline:
 
     def close_spider(self) -> None:
         self.writer.flush()
+        self.state.close()
         stats = self.crawler.stats
         stats.set_value("textstore/parts", len(self.writer.parts_written))
         stats.set_value("textstore/bytes", self.writer.bytes_written)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Response
 
+from crawler.incremental import RECHECK_KEY
 from crawler.items import FetchedPage
 from crawler.parsers.discovery import (
     Link,
@@ -26,6 +27,7 @@ from crawler.parsers.discovery import (
 )
 from crawler.parsers.encoding import decode_html
 from crawler.parsers.koreaherald import SECTIONS
+from crawler.run import crawl_now
 from crawler.urls import article_id, canonical_url, rebase
 from crawler.window import KST, Window
 
@@ -71,13 +73,23 @@ class KoreaHeraldSpider(scrapy.Spider):
         if self.max_articles is not None and self.max_articles < 1:
             raise ValueError(f"max_articles must be a positive integer, got {max_articles!r}")
         self.window: Window = Window.from_args(since, until, default_days=2)
+        self.discovery: Window = self.window
         self._scheduled_ids: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> KoreaHeraldSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         days = crawler.settings.getfloat("KH_DEFAULT_WINDOW_DAYS", 2)
-        spider.window = Window.from_args(spider._since_arg, spider._until_arg, default_days=days)
+        now = crawl_now(crawler.settings)
+        spider.window = Window.from_args(
+            spider._since_arg, spider._until_arg, default_days=days, now=now
+        )
+        spider.discovery = spider.window
+        if crawler.settings.getbool("INCREMENTAL_ENABLED", True):
+            # Discovery also reaches back over the re-check horizon, so stored recent
+            # articles are found and re-checked even when the window starts later.
+            horizon = now - timedelta(days=crawler.settings.getfloat("RECHECK_DAYS", 3))
+            spider.discovery = Window(min(spider.window.since, horizon), spider.window.until)
         spider.max_listing_pages = crawler.settings.getint("KH_MAX_LISTING_PAGES", 1000)
         return spider
 
@@ -99,7 +111,7 @@ class KoreaHeraldSpider(scrapy.Spider):
         yield self._request("/", self.parse_listing, Priority.LISTING, start=True)
         for name in self.sections:
             yield self._request(f"/{SECTIONS[name].path}", self.parse_listing, Priority.LISTING)
-        if self.window.since < CURRENT_SITE_START:
+        if self.discovery.since < CURRENT_SITE_START:
             for code in self._legacy_codes():
                 yield self._request(
                     f"/list.php?ct={code}&np=1", self.parse_listing, Priority.LISTING
@@ -134,7 +146,7 @@ class KoreaHeraldSpider(scrapy.Spider):
         yield from self._article_requests(parse_feed(response.body, response.url), via="feed")
 
     def parse_listing(self, response: Response) -> Iterable[scrapy.Request]:
-        html = decode_html(response.body, _content_type(response))
+        html = decode_html(response.body, _header(response, b"Content-Type"))
         listing = parse_listing(response.url, html)
         yield from self._article_requests(listing.articles, via="listing")
         if response.meta.get("start") or self._is_section_root(response.url):
@@ -143,7 +155,7 @@ class KoreaHeraldSpider(scrapy.Spider):
                     yield self._request(url, self.parse_listing, Priority.LISTING)
         page_number = response.meta.get("page_number", 1)
         dated = [link.published_at for link in listing.articles if link.published_at]
-        if dated and self.window.older_than_window(dated[-1]):
+        if dated and self.discovery.older_than_window(dated[-1]):
             self.crawler.stats.inc_value("discovery/pagination_stopped_by_date")
             return
         if page_number >= self.max_listing_pages:
@@ -162,10 +174,13 @@ class KoreaHeraldSpider(scrapy.Spider):
             article_id=article_id(response.url) or response.meta.get("article_id"),
             status=response.status,
             body=response.body,
-            content_type=_content_type(response),
+            content_type=_header(response, b"Content-Type"),
             fetched_at=datetime.now(UTC),
             request_url=response.meta.get("source_url", response.url),
             discovered_via=response.meta.get("discovered_via", ""),
+            rechecked=RECHECK_KEY in response.meta,
+            etag=_header(response, b"ETag"),
+            last_modified=_header(response, b"Last-Modified"),
             warc=dict(response.meta.get("warc") or {}),
         )
 
@@ -179,7 +194,7 @@ class KoreaHeraldSpider(scrapy.Spider):
             stats.inc_value(f"discovery/links_from_{via}")
             if ident in self._scheduled_ids:
                 continue
-            if not self.window.contains(link.published_at):
+            if not self.discovery.contains(link.published_at):
                 stats.inc_value("discovery/articles_out_of_window")
                 continue
             if self.max_articles is not None and len(self._scheduled_ids) >= self.max_articles:
@@ -215,13 +230,13 @@ class KoreaHeraldSpider(scrapy.Spider):
 
     def _sitemap_may_hold_window(self, link: Link) -> bool:
         """Skip archive sitemaps whose month (or last change) ends before the window."""
-        if link.published_at is not None and self.window.older_than_window(link.published_at):
+        if link.published_at is not None and self.discovery.older_than_window(link.published_at):
             return False
         match = _MONTHLY_SITEMAP.search(urlsplit(link.url).path)
         if match:
             year, month = int(match.group(1)), int(match.group(2))
             month_end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=KST)
-            if self.window.older_than_window(month_end):
+            if self.discovery.older_than_window(month_end):
                 return False
         return True
 
@@ -257,6 +272,6 @@ def _parse_sections(value: str | None) -> list[str]:
     return [by_lower[name.lower()] for name in names]
 
 
-def _content_type(response: Response) -> str | None:
-    value = response.headers.get(b"Content-Type")
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
     return value.decode("latin-1") if value else None

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,16 +34,22 @@ def run_crawl(
     output_dir: Path,
     *args: str,
     settings: dict[str, str] | None = None,
+    now: datetime | None = None,
     timeout: float = 300,
 ) -> CrawlResult:
-    """`scrapy crawl koreaherald -a base_url=... ARGS`, items to a JSON-lines feed."""
+    """`scrapy crawl koreaherald -a base_url=... ARGS`, items to a JSON-lines feed.
+
+    `now` pins the crawl's clock (the replica's), for windows and re-check ages.
+    """
     output_dir.mkdir(parents=True, exist_ok=True)
     items_path = output_dir / "items.jsonl"
     feeds = json.dumps({str(items_path): {"format": "jsonlines", "overwrite": True}})
     command = [sys.executable, "-m", "scrapy", "crawl", "koreaherald", "-a", f"base_url={base_url}"]
     for arg in args:
         command += ["-a", arg]
+    clock = {"CRAWL_NOW": now.isoformat()} if now else {}
     merged = {
+        **clock,
         **LOOPBACK_SETTINGS,
         "OUTPUT_DIR": str(output_dir),
         "FEEDS": feeds,

@@ -27,7 +27,7 @@ def corpus(tmp_path_factory) -> tuple[ReplicaSite, Path, ReplicaServer]:
     site = ReplicaSite(n_articles=300, seed=11)
     output = tmp_path_factory.mktemp("corpus")
     with ReplicaServer(site) as server:
-        result = run_crawl(server.base_url, output, "since=2011-01-01")
+        result = run_crawl(server.base_url, output, "since=2011-01-01", now=site.now)
         assert result.returncode == 0, result.log[-3000:]
         yield site, output, server
 
@@ -81,13 +81,13 @@ def test_rows_point_at_their_warc_records(corpus) -> None:
 def test_second_crawl_adds_nothing_then_new_articles_add_exactly_those(corpus) -> None:
     site, output, server = corpus
     before = len(_rows(output))
-    again = run_crawl(server.base_url, output, "since=2011-01-01")
+    again = run_crawl(server.base_url, output, "since=2011-01-01", now=site.now)
     assert again.returncode == 0, again.log[-3000:]
     assert len(_rows(output)) == before
     assert again.stats["export/rows"] == 0
 
     change = site.advance(days=1, new_articles=6)
-    later = run_crawl(server.base_url, output, "since=2011-01-01")
+    later = run_crawl(server.base_url, output, "since=2011-01-01", now=site.now)
     assert later.returncode == 0, later.log[-3000:]
     rows = _rows(output)
     added = [row for row in rows if row["run_id"] == later.report["run_id"]]

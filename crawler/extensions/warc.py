@@ -21,11 +21,13 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 import crawler
+from crawler.incremental import RECHECK_KEY
 from crawler.run import run_id
 from crawler.warc.config import WarcConfig
 from crawler.warc.handler import RAW_EXCHANGE_KEY, RawExchange
+from crawler.warc.records import IDENTICAL_PAYLOAD_PROFILE, NOT_MODIFIED_PROFILE, digest
 from crawler.warc.recovery import recover
-from crawler.warc.writer import WarcWriter
+from crawler.warc.writer import WarcPointer, WarcWriter
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -90,18 +92,43 @@ class WarcExtension:
             # Not fetched by WarcCaptureDownloadHandler (e.g. another scheme): no wire bytes.
             self.stats.inc_value("warc/skipped/no_raw_exchange")
             return
-        pointer = self.writer.write_exchange(
+        pointer = self._write(request, response, raw)
+        request.meta[META_KEY] = pointer.as_meta()
+        self.stats.inc_value("warc/records_written", 2)
+        self.stats.inc_value(f"warc/{pointer.warc_type}s_written")
+        self.stats.inc_value(f"warc/status_count/{response.status}")
+
+    def _write(self, request: Request, response: Response, raw: RawExchange) -> WarcPointer:
+        """A response record, or a revisit when a re-check met an unchanged article."""
+        ip_address = str(response.ip_address) if response.ip_address else None
+        recheck = request.meta.get(RECHECK_KEY)
+        if recheck and recheck.get("warc_target_uri") and recheck.get("warc_date"):
+            payload = digest(response.body)
+            profile = None
+            if response.status == 304:
+                profile = NOT_MODIFIED_PROFILE
+            elif response.status == 200 and payload == recheck.get("payload_digest"):
+                profile = IDENTICAL_PAYLOAD_PROFILE
+            if profile:
+                return self.writer.write_revisit(
+                    url=response.url,
+                    request_head=raw.request_head,
+                    request_body=request.body,
+                    response_head=raw.response_head,
+                    ip_address=ip_address,
+                    profile=profile,
+                    payload_digest=recheck.get("payload_digest"),
+                    refers_to_uri=recheck["warc_target_uri"],
+                    refers_to_date=recheck["warc_date"],
+                )
+        return self.writer.write_exchange(
             url=response.url,
             request_head=raw.request_head,
             request_body=request.body,
             response_head=raw.response_head,
             response_body=response.body,
-            ip_address=str(response.ip_address) if response.ip_address else None,
+            ip_address=ip_address,
         )
-        request.meta[META_KEY] = pointer.as_meta()
-        self.stats.inc_value("warc/records_written", 2)
-        self.stats.inc_value("warc/responses_written")
-        self.stats.inc_value(f"warc/status_count/{response.status}")
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         self.writer.close()

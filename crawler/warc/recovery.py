@@ -56,7 +56,16 @@ def _owned_by_live_process(path: Path, host: str) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    return not _is_zombie(int(pid))
+
+
+def _is_zombie(pid: int) -> bool:
+    """A killed process that nobody reaped (containers often lack an init) is gone too."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
 
 
 def recover(directory: Path, host: str | None = None) -> list[Path]:

@@ -35,6 +35,7 @@ class WarcPointer:
     warc_length: int
     warc_record_id: str
     payload_digest: str
+    warc_date: str
     warc_type: str = "response"
 
     def as_meta(self) -> dict[str, str | int]:
@@ -147,7 +148,7 @@ class WarcWriter:
             self._open()
         request = request_record(url, date, record_id, request_head, request_body, ip_address)
         pointer = WarcPointer(
-            self._name, self._size, len(record), record_id, payload_digest, warc_type
+            self._name, self._size, len(record), record_id, payload_digest, date, warc_type
         )
         self._write(record + request)
         if self._size >= self.max_size:

@@ -1,0 +1,349 @@
+"""`newscrawl-nightly SPIDER`: the cron entry point. One run: lock, crawl, export, report.
+
+The window starts where the last successful run started, minus a safety margin; stored
+articles are skipped and recent ones re-checked (see crawler.incremental). A run stopped
+with SIGINT/SIGTERM closes cleanly (Scrapy finishes in-flight pages, the text store and
+Parquet are flushed); a run killed with SIGKILL leaves complete files only, and the next run
+re-discovers its window and exports what the killed run had stored.
+
+Exit codes (documented in the README): see `ExitCode`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import fcntl
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+from crawler.run import new_run_id
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    PARTIAL = 10  # the run finished, but some pages failed
+    UNREACHABLE = 11  # the site could not be reached, or it is blocking us
+    DRIFT = 12  # extraction drift alarm: a field's fill rate fell below the floor
+    DISK_FULL = 13  # out of disk space (before or during the run)
+    LOCKED = 14  # another run holds the lock; nothing was touched
+    BAD_CONFIG = 15  # bad arguments or settings
+
+
+STATE_NAME = "nightly.json"
+LOCK_NAME = "nightly.lock"
+
+
+class ConfigError(Exception):
+    pass
+
+
+def _pairs(values: list[str], flag: str) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        name, sep, setting = value.partition("=")
+        if not sep or not name:
+            raise ConfigError(f"{flag} takes NAME=VALUE, got {value!r}")
+        pairs[name] = setting
+    return pairs
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="newscrawl-nightly",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("spider", help="spider name, e.g. koreaherald")
+    parser.add_argument("--output-dir", type=Path, default=Path("output"))
+    parser.add_argument(
+        "-a",
+        dest="spider_args",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="spider argument (base_url, sections, ...)",
+    )
+    parser.add_argument(
+        "-s",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="Scrapy setting",
+    )
+    parser.add_argument(
+        "--margin-hours",
+        type=float,
+        default=6.0,
+        help="window starts this long before the last successful run started",
+    )
+    parser.add_argument(
+        "--first-window-days", type=float, default=2.0, help="window of the very first run"
+    )
+    parser.add_argument("--keep-logs-days", type=float, default=14.0)
+    parser.add_argument(
+        "--min-free-mb",
+        type=float,
+        default=500.0,
+        help="refuse to start with less free disk than this",
+    )
+    return parser.parse_args(argv)
+
+
+@contextmanager
+def run_lock(state_dir: Path) -> Iterator[bool]:
+    """An exclusive, non-blocking flock; yields False when another run holds it."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    with (state_dir / LOCK_NAME).open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def load_state(state_dir: Path) -> dict[str, Any]:
+    path = state_dir / STATE_NAME
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def save_state(state_dir: Path, state: dict[str, Any]) -> None:
+    path = state_dir / STATE_NAME
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(state, indent=2, sort_keys=True))
+    temporary.replace(path)
+
+
+def prune_logs(log_dir: Path, keep_days: float, now: float) -> int:
+    removed = 0
+    for path in log_dir.glob("*.log"):
+        if now - path.stat().st_mtime > keep_days * 86400:
+            path.unlink()
+            removed += 1
+    return removed
+
+
+def window_start(state: dict[str, Any], now: datetime, args: argparse.Namespace) -> datetime:
+    last = state.get("last_success_started_at")
+    if last:
+        return datetime.fromisoformat(last) - timedelta(hours=args.margin_hours)
+    return now - timedelta(days=args.first_window_days)
+
+
+def crawl_command(
+    args: argparse.Namespace,
+    run_id: str,
+    log_path: Path,
+    since: datetime,
+    spider_args: dict[str, str],
+    settings: dict[str, str],
+) -> list[str]:
+    command = [sys.executable, "-m", "scrapy", "crawl", args.spider]
+    arguments = {"since": since.isoformat(), **spider_args}
+    for name, value in arguments.items():
+        command += ["-a", f"{name}={value}"]
+    merged = {
+        "OUTPUT_DIR": str(args.output_dir),
+        "RUN_ID": run_id,
+        "LOG_FILE": str(log_path),
+        **settings,
+    }
+    for name, value in merged.items():
+        command += ["-s", f"{name}={value}"]
+    return command
+
+
+def classify(report: dict[str, Any], returncode: int, log_text: str) -> tuple[ExitCode, dict]:
+    """Turn a crawl's report into an exit code and the error counts behind it."""
+    stats = report.get("stats", {})
+    errors: dict[str, int] = {}
+    for key, value in stats.items():
+        if key.startswith("downloader/exception_type_count/"):
+            kind = key.rsplit("/", 1)[-1].rsplit(".", 1)[-1]
+            if kind != "IgnoreRequest":  # our own skips of stored and unchanged articles
+                errors[kind] = value
+        elif key.startswith("httperror/response_ignored_status_count/"):
+            errors[f"http_{key.rsplit('/', 1)[-1]}"] = value
+        elif key.startswith("spider_exceptions/") and not key.endswith("/count"):
+            errors[key.removeprefix("spider_exceptions/")] = value
+        elif key.startswith("extract/failed/"):
+            errors[f"extract_{key.rsplit('/', 1)[-1]}"] = value
+    if "No space left on device" in log_text or "ENOSPC" in log_text:
+        return ExitCode.DISK_FULL, errors
+    responses = stats.get("downloader/response_count", 0)
+    ok_responses = sum(
+        v
+        for k, v in stats.items()
+        if k.startswith("downloader/response_status_count/2")
+        or k == "downloader/response_status_count/304"
+    )
+    blocked = sum(
+        stats.get(f"downloader/response_status_count/{code}", 0) for code in (401, 403, 429)
+    )
+    if not report or responses == 0 or ok_responses == 0 or blocked > ok_responses:
+        return ExitCode.UNREACHABLE, errors
+    if report.get("drift_alarm"):
+        return ExitCode.DRIFT, errors
+    failed_pages = sum(v for k, v in errors.items() if not k.startswith("http_404"))
+    interrupted = report.get("finish_reason") != "finished"
+    if returncode != 0 or failed_pages or interrupted:
+        return ExitCode.PARTIAL, errors
+    return ExitCode.OK, errors
+
+
+def summarise(report: dict[str, Any], errors: dict[str, int], seconds: float) -> dict[str, Any]:
+    stats = report.get("stats", {})
+    exported = stats.get("export/rows", 0)
+    versions = stats.get("export/versions", 0)
+    return {
+        "pages_fetched": stats.get("downloader/response_count", 0),
+        "new_articles": exported - versions,
+        "updated_articles": versions,
+        "unchanged_rechecks": sum(
+            v for k, v in stats.items() if k.startswith("incremental/unchanged/")
+        ),
+        "skipped_stored": stats.get("incremental/skipped_stored", 0),
+        "duplicates_dropped": sum(
+            v for k, v in stats.items() if k.startswith("export/duplicates/")
+        ),
+        "errors": errors,
+        "bytes_written": {
+            "warc": stats.get("warc/bytes_written", 0),
+            "text": stats.get("textstore/bytes", 0),
+            "parquet": stats.get("export/bytes", 0),
+        },
+        "duration_s": round(seconds, 1),
+    }
+
+
+def one_line(run_id: str, code: ExitCode, summary: dict[str, Any]) -> str:
+    errors = ", ".join(f"{k} {v}" for k, v in sorted(summary["errors"].items())) or "none"
+    written = summary["bytes_written"]
+    return (
+        f"{run_id} {code.name.lower()}: {summary['pages_fetched']} pages,"
+        f" {summary['new_articles']} new, {summary['updated_articles']} updated,"
+        f" {summary['unchanged_rechecks']} unchanged re-checks,"
+        f" {summary['duplicates_dropped']} duplicates dropped; errors: {errors};"
+        f" wrote warc {written['warc']} B, text {written['text']} B,"
+        f" parquet {written['parquet']} B in {summary['duration_s']} s"
+    )
+
+
+def run(args: argparse.Namespace) -> ExitCode:
+    spider_args = _pairs(args.spider_args, "-a")
+    settings = _pairs(args.settings, "-s")
+    state_dir = args.output_dir / "state"
+    with run_lock(state_dir) as locked:
+        if not locked:
+            print(f"another run holds {state_dir / LOCK_NAME}; exiting", file=sys.stderr)
+            return ExitCode.LOCKED
+        free_mb = shutil.disk_usage(args.output_dir).free / 2**20
+        if free_mb < args.min_free_mb:
+            print(f"only {free_mb:.0f} MB free under {args.output_dir}", file=sys.stderr)
+            return ExitCode.DISK_FULL
+        state = load_state(state_dir)
+        run_id = new_run_id()
+        started = datetime.now(UTC)
+        clock = settings.get("CRAWL_NOW")
+        # The crawl's clock: windows are measured on it, so a pinned clock pins them too.
+        now = datetime.fromisoformat(clock) if clock else started
+        since = spider_args.pop("since", None)
+        since_at = datetime.fromisoformat(since) if since else window_start(state, now, args)
+        log_dir = args.output_dir / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        prune_logs(log_dir, args.keep_logs_days, time.time())
+        log_path = log_dir / f"{run_id}.log"
+        state["current_run"] = {"run_id": run_id, "started_at": now.isoformat()}
+        save_state(state_dir, state)
+        command = crawl_command(args, run_id, log_path, since_at, spider_args, settings)
+        returncode = _run_forwarding_signals(command)
+        seconds = (datetime.now(UTC) - started).total_seconds()
+        report_path = args.output_dir / "runs" / f"{run_id}.json"
+        report = json.loads(report_path.read_text()) if report_path.exists() else {}
+        log_text = log_path.read_text(errors="replace") if log_path.exists() else ""
+        if returncode != 0 and not report:
+            # The crawl never opened: an unknown spider, a bad argument or setting.
+            state.pop("current_run", None)
+            save_state(state_dir, state)
+            print(f"{run_id} bad_config: the crawl did not start; see {log_path}", file=sys.stderr)
+            return ExitCode.BAD_CONFIG
+        code, errors = classify(report, returncode, log_text)
+        summary = summarise(report, errors, seconds)
+        report.update(
+            {
+                "run_id": run_id,
+                "exit_code": int(code),
+                "status": code.name.lower(),
+                "window_since": since_at.isoformat(),
+                "summary": summary,
+                "log_file": str(log_path),
+            }
+        )
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = report_path.with_suffix(".json.tmp")
+        temporary.write_text(json.dumps(report, indent=2, sort_keys=True))
+        temporary.replace(report_path)
+        state.pop("current_run", None)
+        if (
+            code in (ExitCode.OK, ExitCode.PARTIAL, ExitCode.DRIFT)
+            and report.get("finish_reason") == "finished"
+        ):
+            state["last_success_started_at"] = now.isoformat()
+            state["last_success_run_id"] = run_id
+        state["last_run"] = {"run_id": run_id, "exit_code": int(code), "status": code.name.lower()}
+        save_state(state_dir, state)
+        print(one_line(run_id, code, summary))
+        return code
+
+
+def _run_forwarding_signals(command: list[str]) -> int:
+    """Run the crawl; SIGINT/SIGTERM to us go to it, so it can close cleanly."""
+    process = subprocess.Popen(command)
+
+    def forward(signum: int, _frame: Any) -> None:
+        if process.poll() is None:
+            process.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return process.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = parse_args(argv)
+    except SystemExit as exc:
+        return ExitCode.BAD_CONFIG if exc.code else ExitCode.OK
+    try:
+        args.output_dir.mkdir(parents=True, exist_ok=True)
+        return int(run(args))
+    except ConfigError as exc:
+        print(f"newscrawl-nightly: {exc}", file=sys.stderr)
+        return ExitCode.BAD_CONFIG
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            print(f"newscrawl-nightly: out of disk: {exc}", file=sys.stderr)
+            return ExitCode.DISK_FULL
+        raise
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,152 @@
+"""What the crawler already holds, per article, across runs: `OUTPUT_DIR/state/crawl.sqlite3`.
+
+An article is recorded as stored once its text is durably in the text store (a part was
+renamed into place), with its URLs, first and last fetch, ETag/Last-Modified, payload
+digest, content hash and the number of distinct texts seen. An article fetched but dropped
+for its publication date is recorded as seen, so later runs need not fetch it to learn
+that date again. The nightly run uses it to skip what it has
+and to re-check recent articles with conditional GETs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+STATE_FILE = "crawl.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    article_id TEXT PRIMARY KEY,
+    urls TEXT NOT NULL,
+    first_fetched TEXT NOT NULL,
+    last_fetched TEXT NOT NULL,
+    published_at TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    payload_digest TEXT,
+    warc_date TEXT,
+    warc_target_uri TEXT,
+    content_hash TEXT,
+    version INTEGER NOT NULL DEFAULT 0,
+    stored INTEGER NOT NULL DEFAULT 0
+)
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class KnownArticle:
+    article_id: str
+    published_at: datetime | None
+    etag: str | None
+    last_modified: str | None
+    payload_digest: str | None
+    warc_date: str | None
+    warc_target_uri: str | None
+    stored: bool
+
+
+def text_hash(text: str) -> str:
+    return hashlib.blake2b(" ".join(text.split()).encode(), digest_size=16).hexdigest()
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+class CrawlState:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(_SCHEMA)
+
+    @classmethod
+    def in_output(cls, output_dir: Path) -> CrawlState:
+        return cls(output_dir / "state" / STATE_FILE)
+
+    def lookup(self, article_id: str) -> KnownArticle | None:
+        row = self._db.execute(
+            "SELECT published_at, etag, last_modified, payload_digest, warc_date,"
+            " warc_target_uri, stored FROM articles WHERE article_id = ?",
+            (article_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        published = datetime.fromisoformat(row[0]) if row[0] else None
+        return KnownArticle(article_id, published, *row[1:6], bool(row[6]))
+
+    def record_stored(self, records: Iterable[dict[str, Any]]) -> None:
+        """Upsert articles whose text part is now complete on disk."""
+        with self._db:
+            self._db.execute("BEGIN")
+            for record in records:
+                self._upsert(record)
+
+    def _upsert(self, record: dict[str, Any]) -> None:
+        article_id = record["article_id"]
+        fetched = _iso(record["crawled_at"])
+        digest = text_hash(record.get("text") or "")
+        existing = self._db.execute(
+            "SELECT urls, first_fetched, content_hash, version FROM articles WHERE article_id = ?",
+            (article_id,),
+        ).fetchone()
+        urls = {record["url"]}
+        first, version = fetched, 1
+        if existing:
+            urls |= set(json.loads(existing[0]))
+            first = min(existing[1], fetched or existing[1])
+            version = existing[3] + (existing[2] != digest)
+        self._db.execute(
+            "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+            (
+                article_id,
+                json.dumps(sorted(urls)),
+                first,
+                fetched,
+                _iso(record.get("published_at")),
+                record.get("etag"),
+                record.get("last_modified"),
+                record.get("payload_digest"),
+                fetched,
+                record["url"],
+                digest,
+                version,
+            ),
+        )
+
+    def record_seen(
+        self, article_id: str, url: str, published_at: datetime | None, fetched_at: datetime
+    ) -> None:
+        """An article fetched but not stored (outside the window): remember its date."""
+        fetched = fetched_at.isoformat()
+        self._db.execute(
+            "INSERT INTO articles (article_id, urls, first_fetched, last_fetched, published_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT(article_id) DO UPDATE SET"
+            " last_fetched = excluded.last_fetched, published_at = excluded.published_at"
+            " WHERE stored = 0",
+            (article_id, json.dumps([url]), fetched, fetched, _iso(published_at)),
+        )
+
+    def touch(self, article_id: str, fetched_at: datetime) -> None:
+        """A re-check found the article unchanged: only its last fetch moves."""
+        self._db.execute(
+            "UPDATE articles SET last_fetched = ? WHERE article_id = ?",
+            (fetched_at.isoformat(), article_id),
+        )
+
+    def count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM articles").fetchone()[0])
+
+    def close(self) -> None:
+        self._db.close()
