@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: install demo test lint bench bench-extraction clean
 
+BENCH_ARGS ?=
+
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -23,6 +25,9 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.pipeline $(BENCH_ARGS)
 
 bench-extraction: $(STAMP)
 	$(BIN)/python -m bench.extraction

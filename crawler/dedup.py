@@ -106,7 +106,8 @@ class DedupConfig:
 
 def tokens(text: str) -> list[str]:
     """Words of NFKC-folded, case-folded text; punctuation and spacing do not count."""
-    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+    folded = text if text.isascii() else unicodedata.normalize("NFKC", text)
+    return _WORD.findall(folded.casefold())
 
 
 def content_hash(text: str) -> str:

@@ -140,20 +140,30 @@ def from_jsonld(sel: Selector, url: str) -> Extracted:
     )
 
 
-def _meta(sel: Selector, *names: str) -> list[str]:
-    values: list[str] = []
-    for name in names:
-        query = f'meta[property="{name}" i]::attr(content), meta[name="{name}" i]::attr(content)'
-        values += [v for v in sel.css(query).getall() if normalize_space(v)]
-    return values
+def _meta_index(sel: Selector) -> dict[str, list[str]]:
+    """Every meta tag's content by lower-cased property/name, in one pass over the page."""
+    index: dict[str, list[str]] = {}
+    for node in sel.root.iter("meta"):
+        content = node.get("content")
+        if not content or not normalize_space(content):
+            continue
+        for attribute in ("property", "name"):
+            key = (node.get(attribute) or "").strip().lower()
+            if key:
+                index.setdefault(key, []).append(content)
+    return index
 
 
 def from_meta(sel: Selector, url: str) -> Extracted:
     """og:*, article:* and classic name= meta tags, plus the declared document language."""
+    index = _meta_index(sel)
+
+    def values(*names: str) -> list[str]:
+        return [value for name in names for value in index.get(name, [])]
 
     def first(*names: str) -> str | None:
-        values = _meta(sel, *names)
-        return normalize_space(values[0]) if values else None
+        found = values(*names)
+        return normalize_space(found[0]) if found else None
 
     site = first("og:site_name")
     image = first("og:image", "twitter:image")
@@ -165,14 +175,14 @@ def from_meta(sel: Selector, url: str) -> Extracted:
     canonical = sel.css('link[rel="canonical" i]::attr(href)').get() or first("og:url")
     return Extracted(
         title=first("og:title", "twitter:title", "title", "dc.title"),
-        authors=clean_authors(_meta(sel, "author", "article:author", "dc.creator"), site),
+        authors=clean_authors(values("author", "article:author", "dc.creator"), site),
         section=first("article:section"),
         published_at=parse_date(
             first("article:published_time", "date", "pubdate", "dc.date", "publish-date")
         ),
         updated_at=parse_date(first("article:modified_time", "og:updated_time")),
         language=_language(language),
-        keywords=_keywords(_meta(sel, "keywords", "news_keywords", "article:tag")),
+        keywords=_keywords(values("keywords", "news_keywords", "article:tag")),
         images=[Image(urljoin(url, image), None)] if image else [],
         canonical_url=urljoin(url, canonical.strip()) if canonical else None,
     )

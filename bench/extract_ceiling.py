@@ -1,0 +1,40 @@
+"""Extraction ceiling: the project's extractor over saved pages, one process or a pool.
+
+`python -m bench.extract_ceiling DIR --workers N`: DIR holds `<n>.html` files and
+`content-types.json`; prints the page count. Timing and CPU are measured by the caller.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from crawler.extract import extract_page
+
+
+def _extract(job: tuple[str, str, str]) -> int:
+    url, path, content_type = job
+    return len(extract_page(url, Path(path).read_bytes(), content_type)["paragraphs"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("directory", type=Path)
+    parser.add_argument("--workers", type=int, default=0, help="0 = this process only")
+    args = parser.parse_args()
+    pages = json.loads((args.directory / "pages.json").read_text())
+    jobs = [
+        (page["url"], str(args.directory / page["file"]), page["content_type"]) for page in pages
+    ]
+    if args.workers:
+        with ProcessPoolExecutor(args.workers) as pool:
+            done = sum(1 for _ in pool.map(_extract, jobs, chunksize=8))
+    else:
+        done = sum(1 for _ in map(_extract, jobs))
+    print(done)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,353 @@
+"""`make bench`: the full pipeline against its ceilings, on loopback, in one invocation.
+
+Runs, each `--repeat` times (medians reported): the fetch ceiling (bare Scrapy over the
+article URLs), the extraction ceiling (one process, then a pool sized to the cores), the
+full `scrapy crawl koreaherald` (WARC, extraction, dedup, Parquet), the same without WARC
+(for WARC's CPU cost), and the naive baseline (trafilatura inline in a pipeline, JSON lines).
+Then the full pipeline once more at `--scale` x N for the growth of peak RSS.
+
+Every scenario runs as a child process; CPU is its rusage including waited-for descendants
+(extraction workers), peak RSS the largest sum over its process tree, sampled every 50 ms.
+The replica runs in a process of its own, so its CPU is not counted. Politeness is off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from crawler.demo import LOOPBACK_SETTINGS
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+NO_OURS = {"ITEM_PIPELINES": "{}", "EXTENSIONS": "{}", "DOWNLOAD_HANDLERS": "{}"}
+NAIVE_PIPELINE = json.dumps({"bench.naive_spider.TrafilaturaPipeline": 100})
+BARE = {**LOOPBACK_SETTINGS, **NO_OURS, "ROBOTSTXT_OBEY": "False", "LOG_LEVEL": "WARNING"}
+
+
+@dataclass
+class Measure:
+    seconds: float
+    cpu_seconds: float
+    peak_rss_mb: float
+
+
+def measure(command: list[str], *, cwd: Path = ROOT) -> Measure:
+    """Run `command` to completion; wall time, CPU of the tree, peak summed RSS."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        parent = psutil.Process(process.pid)
+        while not done.is_set():
+            try:
+                tree = [parent, *parent.children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            except psutil.Error:
+                pass
+            done.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    stderr = process.stderr.read() if process.stderr else ""
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[:6])}... failed:\n{stderr[-3000:]}")
+    return Measure(seconds, usage.ru_utime + usage.ru_stime, peak / 2**20)
+
+
+def settings_args(settings: dict[str, str]) -> list[str]:
+    return [part for name, value in settings.items() for part in ("-s", f"{name}={value}")]
+
+
+class Replica:
+    """The replica in its own process, so the crawler's measures exclude its CPU."""
+
+    def __init__(self, articles: int) -> None:
+        self.articles = articles
+
+    def __enter__(self) -> Replica:
+        self.folder = Path(tempfile.mkdtemp(prefix="bench-replica-"))
+        truth = self.folder / "truth.jsonl"
+        self.process = subprocess.Popen(
+            [
+                PY,
+                "-m",
+                "crawler.replica",
+                "--articles",
+                str(self.articles),
+                "--ground-truth",
+                str(truth),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        line = self.process.stdout.readline() if self.process.stdout else ""
+        self.base_url = line.split()[1]
+        self.truth = [json.loads(row) for row in truth.read_text().splitlines()]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def save_pages(base_url: str, paths: list[str], folder: Path) -> None:
+    """Fetch each article once (as sent, gzip or not) for the extraction ceiling."""
+    pages = []
+    for serial, path in enumerate(paths):
+        request = urllib.request.Request(base_url + path, headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            body = response.read()
+            if response.headers.get("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)
+            name = f"{serial}.html"
+            (folder / name).write_bytes(body)
+            pages.append(
+                {
+                    "url": base_url + path,
+                    "file": name,
+                    "content_type": response.headers.get("Content-Type"),
+                }
+            )
+    (folder / "pages.json").write_text(json.dumps(pages))
+
+
+def full_crawl(base_url: str, output: Path, extra: dict[str, str] | None = None) -> Measure:
+    settings = {
+        **LOOPBACK_SETTINGS,
+        "OUTPUT_DIR": str(output),
+        "LOG_LEVEL": "WARNING",
+        **(extra or {}),
+    }
+    return measure(
+        [
+            PY,
+            "-m",
+            "scrapy",
+            "crawl",
+            "koreaherald",
+            "-a",
+            f"base_url={base_url}",
+            "-a",
+            "since=2011-01-01",
+            *settings_args(settings),
+        ]
+    )
+
+
+def output_bytes(output: Path) -> dict[str, int]:
+    return {
+        kind: sum(path.stat().st_size for path in (output / kind).rglob(pattern))
+        for kind, pattern in [
+            ("warc", "*.warc.gz"),
+            ("text", "*.jsonl.gz"),
+            ("parquet", "*.parquet"),
+        ]
+    }
+
+
+def parquet_text_bytes(output: Path) -> tuple[int, int]:
+    import duckdb
+
+    glob = f"{output}/parquet/**/*.parquet"
+    with duckdb.connect() as db:
+        rows, text = db.execute(
+            f"SELECT count(*), sum(strlen(text)) FROM read_parquet('{glob}')"
+        ).fetchone()
+    return int(rows), int(text or 0)
+
+
+def median(runs: list[Measure]) -> Measure:
+    return Measure(
+        *(
+            statistics.median(getattr(run, name) for run in runs)
+            for name in ("seconds", "cpu_seconds", "peak_rss_mb")
+        )
+    )
+
+
+def row(name: str, runs: list[Measure], articles: int) -> dict[str, Any]:
+    middle = median(runs)
+    return {
+        "scenario": name,
+        "articles": articles,
+        "articles_per_s": round(articles / middle.seconds, 1),
+        "cpu_s_per_article": round(middle.cpu_seconds / articles, 5),
+        "peak_rss_mb": round(middle.peak_rss_mb, 1),
+        "runs": [asdict(run) for run in runs],
+    }
+
+
+def git_revision() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "nogit"
+
+
+def run(articles: int, repeat: int, scale: int, workers: int) -> dict[str, Any]:
+    results: dict[str, Any] = {"articles": articles, "repeat": repeat, "cores": os.cpu_count()}
+    rows: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch, Replica(articles) as replica:
+        work = Path(scratch)
+        paths = [row["canonical_path"] for row in replica.truth]
+        n = len(paths)
+        url_file = work / "urls.txt"
+        url_file.write_text("\n".join(replica.base_url + path for path in paths))
+        pages = work / "pages"
+        pages.mkdir()
+        save_pages(replica.base_url, paths, pages)
+
+        def repeated(name: str, make: Any) -> None:
+            runs = [make(i) for i in range(repeat)]
+            rows[name] = row(name, runs, n)
+            print(f"  {name}: {rows[name]['articles_per_s']} articles/s", flush=True)
+
+        repeated(
+            "fetch_ceiling",
+            lambda i: measure(
+                [
+                    PY,
+                    "-m",
+                    "scrapy",
+                    "runspider",
+                    str(ROOT / "bench" / "fetch_spider.py"),
+                    "-a",
+                    f"urls={url_file}",
+                    *settings_args(BARE),
+                ]
+            ),
+        )
+        repeated(
+            "extract_single",
+            lambda i: measure([PY, "-m", "bench.extract_ceiling", str(pages), "--workers", "0"]),
+        )
+        repeated(
+            "extract_pool",
+            lambda i: measure(
+                [PY, "-m", "bench.extract_ceiling", str(pages), "--workers", str(workers)]
+            ),
+        )
+        repeated("full_pipeline", lambda i: full_crawl(replica.base_url, work / f"full-{i}"))
+        repeated(
+            "full_without_warc",
+            lambda i: full_crawl(replica.base_url, work / f"nowarc-{i}", {"WARC_ENABLED": "False"}),
+        )
+        repeated(
+            "naive_baseline",
+            lambda i: measure(
+                [
+                    PY,
+                    "-m",
+                    "scrapy",
+                    "runspider",
+                    str(ROOT / "bench" / "naive_spider.py"),
+                    "-a",
+                    f"urls={url_file}",
+                    "-O",
+                    str(work / f"naive-{i}.jsonl"),
+                    *settings_args({**BARE, "ITEM_PIPELINES": NAIVE_PIPELINE}),
+                ]
+            ),
+        )
+
+        written = output_bytes(work / "full-0")
+        parquet_rows, text_bytes = parquet_text_bytes(work / "full-0")
+        results["bytes_per_article"] = {k: round(v / n) for k, v in written.items()}
+        results["parquet_rows"] = parquet_rows
+        results["parquet_over_raw_text"] = round(written["parquet"] / text_bytes, 3)
+    with Replica(articles * scale) as big, tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        large = full_crawl(big.base_url, Path(scratch) / "full")
+        rows["full_pipeline_scaled"] = row("full_pipeline_scaled", [large], len(big.truth))
+        print(
+            f"  full_pipeline_scaled: {rows['full_pipeline_scaled']['articles_per_s']}", flush=True
+        )
+
+    full = rows["full_pipeline"]["articles_per_s"]
+    ceiling = min(rows["fetch_ceiling"]["articles_per_s"], rows["extract_pool"]["articles_per_s"])
+    warc_cpu = rows["full_pipeline"]["cpu_s_per_article"]
+    no_warc_cpu = rows["full_without_warc"]["cpu_s_per_article"]
+    results["ratios"] = {
+        "full_over_lower_ceiling": round(full / ceiling, 3),
+        "full_over_naive": round(full / rows["naive_baseline"]["articles_per_s"], 3),
+        "pool_over_single_extraction": round(
+            rows["extract_pool"]["articles_per_s"] / rows["extract_single"]["articles_per_s"], 3
+        ),
+        "warc_cpu_overhead": round(warc_cpu / no_warc_cpu - 1, 3),
+        "peak_rss_growth_n_to_scaled": round(
+            rows["full_pipeline_scaled"]["peak_rss_mb"] / rows["full_pipeline"]["peak_rss_mb"] - 1,
+            3,
+        ),
+    }
+    results["scenarios"] = rows
+    return results
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = [f"{'scenario':24} {'articles':>8} {'art/s':>8} {'cpu s/art':>10} {'peak RSS MB':>12}"]
+    for item in results["scenarios"].values():
+        lines.append(
+            f"{item['scenario']:24} {item['articles']:>8} {item['articles_per_s']:>8}"
+            f" {item['cpu_s_per_article']:>10} {item['peak_rss_mb']:>12}"
+        )
+    lines.append("ratios: " + ", ".join(f"{k} {v}" for k, v in results["ratios"].items()))
+    lines.append(
+        "bytes per article: "
+        + ", ".join(f"{k} {v}" for k, v in results["bytes_per_article"].items())
+        + f"; parquet / raw text {results['parquet_over_raw_text']}"
+    )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--scale", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    args = parser.parse_args()
+    results = run(args.articles, args.repeat, args.scale, args.workers)
+    results["date"] = datetime.now(UTC).isoformat(timespec="seconds")
+    results["revision"] = git_revision()
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"pipeline-{datetime.now(UTC):%Y%m%d}-{results['revision']}.json"
+    path.write_text(json.dumps(results, indent=2))
+    print(table(results))
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
