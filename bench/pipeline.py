@@ -47,37 +47,52 @@ class Measure:
     peak_rss_mb: float
 
 
-def measure(command: list[str], *, cwd: Path = ROOT) -> Measure:
-    """Run `command` to completion; wall time, CPU of the tree, peak summed RSS."""
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
-    peak = 0
-    done = threading.Event()
+def measure(command: list[str], *, cwd: Path = ROOT, self_timed: bool = False) -> Measure:
+    """Run `command` to completion; wall time, CPU of the tree, peak summed RSS.
 
-    def sample() -> None:
-        nonlocal peak
-        parent = psutil.Process(process.pid)
-        while not done.is_set():
-            try:
-                tree = [parent, *parent.children(recursive=True)]
-                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-            except psutil.Error:
-                pass
-            done.wait(0.05)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - start
-    done.set()
-    sampler.join()
-    stderr = process.stderr.read() if process.stderr else ""
+    With `self_timed`, the command prints JSON with its own `seconds` (work only, without
+    interpreter start-up), which replaces the wall time.
+    """
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err, text=True)
+        peak = PeakRssSampler(process.pid)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+        peak.stop()
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(command[:6])}... failed:\n{stderr[-3000:]}")
-    return Measure(seconds, usage.ru_utime + usage.ru_stime, peak / 2**20)
+    if self_timed:
+        seconds = json.loads(stdout.strip().splitlines()[-1])["seconds"]
+    return Measure(seconds, usage.ru_utime + usage.ru_stime, peak.bytes / 2**20)
+
+
+class PeakRssSampler:
+    """Samples the summed RSS of a process tree every 50 ms until stopped."""
+
+    def __init__(self, pid: int) -> None:
+        self.bytes = 0
+        self._done = threading.Event()
+        self._root = psutil.Process(pid)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._done.is_set():
+            try:
+                tree = [self._root, *self._root.children(recursive=True)]
+                self.bytes = max(self.bytes, sum(p.memory_info().rss for p in tree))
+            except psutil.Error:
+                pass
+            self._done.wait(0.05)
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
 
 
 def settings_args(settings: dict[str, str]) -> list[str]:
@@ -252,12 +267,15 @@ def run(articles: int, repeat: int, scale: int, workers: int) -> dict[str, Any]:
         )
         repeated(
             "extract_single",
-            lambda i: measure([PY, "-m", "bench.extract_ceiling", str(pages), "--workers", "0"]),
+            lambda i: measure(
+                [PY, "-m", "bench.extract_ceiling", str(pages), "--workers", "0"], self_timed=True
+            ),
         )
         repeated(
             "extract_pool",
             lambda i: measure(
-                [PY, "-m", "bench.extract_ceiling", str(pages), "--workers", str(workers)]
+                [PY, "-m", "bench.extract_ceiling", str(pages), "--workers", str(workers)],
+                self_timed=True,
             ),
         )
         repeated("full_pipeline", lambda i: full_crawl(replica.base_url, work / f"full-{i}"))

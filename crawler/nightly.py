@@ -138,11 +138,24 @@ def prune_logs(log_dir: Path, keep_days: float, now: float) -> int:
     return removed
 
 
-def window_start(state: dict[str, Any], now: datetime, args: argparse.Namespace) -> datetime:
+def window_start(
+    state: dict[str, Any], now: datetime, margin_hours: float, first_window_days: float
+) -> datetime:
     last = state.get("last_success_started_at")
     if last:
-        return datetime.fromisoformat(last) - timedelta(hours=args.margin_hours)
-    return now - timedelta(days=args.first_window_days)
+        return datetime.fromisoformat(last) - timedelta(hours=margin_hours)
+    return now - timedelta(days=first_window_days)
+
+
+def margin_hours(args: argparse.Namespace, settings: dict[str, str]) -> float:
+    """The CLI flag, else `-s NIGHTLY_SAFETY_MARGIN_HOURS=...`, else the project setting."""
+    if args.margin_hours is not None:
+        return args.margin_hours
+    if "NIGHTLY_SAFETY_MARGIN_HOURS" in settings:
+        return float(settings["NIGHTLY_SAFETY_MARGIN_HOURS"])
+    from scrapy.utils.project import get_project_settings
+
+    return get_project_settings().getfloat("NIGHTLY_SAFETY_MARGIN_HOURS", 6.0)
 
 
 def crawl_command(
@@ -263,7 +276,11 @@ def run(args: argparse.Namespace) -> ExitCode:
         # The crawl's clock: windows are measured on it, so a pinned clock pins them too.
         now = datetime.fromisoformat(clock) if clock else started
         since = spider_args.pop("since", None)
-        since_at = datetime.fromisoformat(since) if since else window_start(state, now, args)
+        since_at = (
+            datetime.fromisoformat(since)
+            if since
+            else window_start(state, now, margin_hours(args, settings), args.first_window_days)
+        )
         log_dir = args.output_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         prune_logs(log_dir, args.keep_logs_days, time.time())

@@ -35,12 +35,15 @@ REMOTE_CONTROL_ENABLED = False
 
 # --- Incremental crawling: skip what is stored, re-check what is recent ----------------------
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.incremental.IncrementalMiddleware": 950,
+    # Below DownloaderStats (850), so skipped re-checks still count as responses received.
+    "crawler.incremental.IncrementalMiddleware": 800,
 }
 INCREMENTAL_ENABLED = True
 RECHECK_DAYS = 3  # stored articles published within this many days get a conditional GET
 # The crawl's clock (ISO 8601); empty means the wall clock. Tests and replays pin it.
 CRAWL_NOW = ""
+# newscrawl-nightly: a run's window starts this long before the last successful run started.
+NIGHTLY_SAFETY_MARGIN_HOURS = 6
 
 # --- Identity: one request per article id, whatever URL variant points to it -----------------
 REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.ArticleRequestFingerprinter"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import duckdb
@@ -130,3 +131,40 @@ def test_rebuild_from_the_crawls_warcs_reproduces_its_text(corpus, tmp_path: Pat
     for row in read_parts(part_paths(rebuilt_dir, ["rebuilt"])):
         rebuilt.setdefault(row["article_id"], row["text"])
     assert rebuilt == crawled
+
+
+def test_polars_and_pandas_read_the_declared_types(corpus) -> None:
+    import pandas as pd
+    import polars as pl
+    import pyarrow.dataset
+
+    _, output, _ = corpus
+    frame = pl.scan_parquet(str(output / GLOB), hive_partitioning=True).collect()
+    assert frame.schema["published_at"] == pl.Datetime("us", "UTC")
+    assert frame.schema["authors"] == pl.List(pl.String)
+    assert frame.schema["version"] == pl.Int32
+    assert frame.schema["http_status"] == pl.Int16
+    table = pd.read_parquet(
+        output / "parquet",
+        partitioning=pyarrow.dataset.HivePartitioning.discover(infer_dictionary=False),
+    )
+    assert str(table["crawled_at"].dtype) == "datetime64[us, UTC]"
+    assert str(table["warc_offset"].dtype) == "int64"
+    assert len(table) == frame.height
+
+
+def test_warc_holds_one_record_per_response_received(corpus) -> None:
+    from warcio.archiveiterator import ArchiveIterator
+
+    _, output, _ = corpus
+    reports = sorted((output / "runs").glob("*.json"), key=lambda path: path.stat().st_mtime)
+    received = sum(
+        json.loads(path.read_text())["stats"]["downloader/response_count"] for path in reports
+    )
+    kinds: dict[str, int] = {}
+    for path in (output / "warc").glob("*.warc.gz"):
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream, check_digests="raise"):
+                kinds[record.rec_type] = kinds.get(record.rec_type, 0) + 1
+    assert kinds.get("response", 0) + kinds.get("revisit", 0) == received
+    assert kinds["request"] == received

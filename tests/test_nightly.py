@@ -295,3 +295,27 @@ def test_sigterm_exits_cleanly_with_a_report_and_the_next_run_resumes(
 def _recent(site: ReplicaSite, ident: str) -> bool:
     published = site.get(ident).published
     return (site.now - published).total_seconds() <= 3 * 86400
+
+
+def test_drift_alarm_exit_code(tmp_path: Path) -> None:
+    site = ReplicaSite(n_articles=60, seed=3)
+    with ReplicaServer(site) as server:
+        result = run_nightly(
+            server.base_url,
+            tmp_path / "out",
+            site.now,
+            "-s",
+            "DRIFT_MIN_FILL_RATE=1.01",
+            "-s",
+            "DRIFT_MIN_PAGES=1",
+        )
+    assert result.returncode == ExitCode.DRIFT, result.stdout + result.stderr
+    assert last_report(tmp_path / "out")["drift_alarms"]
+
+
+def test_out_of_disk_exit_code(tmp_path: Path) -> None:
+    result = run_nightly(
+        "http://127.0.0.1:9", tmp_path / "out", datetime.now().astimezone(), "--min-free-mb", "1e12"
+    )
+    assert result.returncode == ExitCode.DISK_FULL
+    assert "free" in result.stderr
