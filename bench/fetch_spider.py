@@ -17,4 +17,5 @@ class FetchOnly(UrlListSpider):
     name = "fetch_only"
 
     def parse(self, response: scrapy.http.Response) -> Iterable[Any]:
+        self.responses += 1
         return ()

@@ -26,4 +26,5 @@ class NaiveTrafilatura(UrlListSpider):
     name = "naive_trafilatura"
 
     def parse(self, response: scrapy.http.Response) -> Iterable[dict[str, Any]]:
+        self.responses += 1
         yield {"url": response.url, "html": response.text}

@@ -35,9 +35,10 @@ from crawler.demo import LOOPBACK_SETTINGS
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
-NO_OURS = {"ITEM_PIPELINES": "{}", "EXTENSIONS": "{}", "DOWNLOAD_HANDLERS": "{}"}
 NAIVE_PIPELINE = json.dumps({"bench.naive_spider.TrafilaturaPipeline": 100})
-BARE = {**LOOPBACK_SETTINGS, **NO_OURS, "ROBOTSTXT_OBEY": "False", "LOG_LEVEL": "WARNING"}
+#: Reference spiders run outside the project (no scrapy.cfg in their folder), so they get
+#: plain Scrapy defaults and none of our components; only politeness is turned off.
+BARE = {**LOOPBACK_SETTINGS, "ROBOTSTXT_OBEY": "False", "LOG_LEVEL": "WARNING"}
 
 
 @dataclass
@@ -47,15 +48,25 @@ class Measure:
     peak_rss_mb: float
 
 
-def measure(command: list[str], *, cwd: Path = ROOT, self_timed: bool = False) -> Measure:
+def measure(
+    command: list[str],
+    *,
+    cwd: Path = ROOT,
+    self_timed: bool = False,
+    expect_responses: int | None = None,
+) -> Measure:
     """Run `command` to completion; wall time, CPU of the tree, peak summed RSS.
 
     With `self_timed`, the command prints JSON with its own `seconds` (work only, without
-    interpreter start-up), which replaces the wall time.
+    interpreter start-up), which replaces the wall time. With `expect_responses`, the
+    command must report (as the reference spiders do) that it got that many responses.
     """
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
-        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err, text=True)
+        environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+        process = subprocess.Popen(
+            command, cwd=cwd, stdout=out, stderr=err, text=True, env=environment
+        )
         peak = PeakRssSampler(process.pid)
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - start
@@ -68,6 +79,10 @@ def measure(command: list[str], *, cwd: Path = ROOT, self_timed: bool = False) -
         raise RuntimeError(f"{' '.join(command[:6])}... failed:\n{stderr[-3000:]}")
     if self_timed:
         seconds = json.loads(stdout.strip().splitlines()[-1])["seconds"]
+    if expect_responses is not None:
+        reported = json.loads(stdout.strip().splitlines()[-1])
+        if reported["responses"] != expect_responses:
+            raise RuntimeError(f"{command[4]} got {reported} of {expect_responses} responses")
     return Measure(seconds, usage.ru_utime + usage.ru_stime, peak.bytes / 2**20)
 
 
@@ -239,6 +254,8 @@ def run(articles: int, repeat: int, scale: int, workers: int) -> dict[str, Any]:
         work = Path(scratch)
         paths = [row["canonical_path"] for row in replica.truth]
         n = len(paths)
+        outside = work / "outside-project"
+        outside.mkdir()
         url_file = work / "urls.txt"
         url_file.write_text("\n".join(replica.base_url + path for path in paths))
         pages = work / "pages"
@@ -262,7 +279,9 @@ def run(articles: int, repeat: int, scale: int, workers: int) -> dict[str, Any]:
                     "-a",
                     f"urls={url_file}",
                     *settings_args(BARE),
-                ]
+                ],
+                cwd=outside,
+                expect_responses=n,
             ),
         )
         repeated(
@@ -297,7 +316,9 @@ def run(articles: int, repeat: int, scale: int, workers: int) -> dict[str, Any]:
                     "-O",
                     str(work / f"naive-{i}.jsonl"),
                     *settings_args({**BARE, "ITEM_PIPELINES": NAIVE_PIPELINE}),
-                ]
+                ],
+                cwd=outside,
+                expect_responses=n,
             ),
         )
 

@@ -21,7 +21,8 @@ from urllib.parse import urlsplit
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.extract import extract_page
-from crawler.textstore import TextStoreWriter
+from crawler.items import article_record
+from crawler.textstore import TextStoreWriter, to_record
 from crawler.urls import KOREAHERALD_HOSTS, article_id, canonical_url
 
 logger = logging.getLogger(__name__)
@@ -125,33 +126,19 @@ def skip_reason(url: str, body: bytes) -> str | None:
 
 
 def record_for(page: WarcPage, fields: dict[str, Any], run_id: str) -> dict[str, Any]:
-    """The text-store record of a rebuilt page: the same keys the crawl writes."""
-    return {
-        "article_id": fields["article_id"] or article_id(page.url) or canonical_url(page.url),
-        "site": _site_of(page.url),
-        "url": page.url,
-        "canonical_url": fields["canonical_url"],
-        "title": fields["title"],
-        "subtitle": fields["subtitle"],
-        "authors": fields["authors"],
-        "section": fields["section"],
-        "published_at": fields["published_at"],
-        "updated_at": fields["updated_at"],
-        "crawled_at": page.fetched_at,
-        "language": fields["language"],
-        "keywords": fields["keywords"],
-        "images": fields["images"],
-        "paragraphs": fields["paragraphs"],
-        "text": fields["text"],
-        "word_count": fields["word_count"],
-        "template": fields["template"],
-        "extractor": fields["extractor"],
-        "field_sources": fields["field_sources"],
-        "http_status": page.status,
-        "discovered_via": "rebuild",
-        **page.warc,
-        "run_id": run_id,
-    }
+    """The text-store record of a rebuilt page: what the crawl writes for the same page."""
+    record = article_record(
+        fields,
+        article_id=article_id(page.url) or canonical_url(page.url),
+        site=_site_of(page.url),
+        url=page.url,
+        crawled_at=page.fetched_at,
+        http_status=page.status,
+        warc=page.warc,
+        run_id=run_id,
+        discovered_via="rebuild",
+    )
+    return to_record(record)
 
 
 def rebuild(

@@ -70,6 +70,17 @@ class CrawlState:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(_SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """State written by an older version lacks newer columns; add them with defaults."""
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(articles)")}
+        for name, definition in [
+            ("version", "INTEGER NOT NULL DEFAULT 0"),
+            ("stored", "INTEGER NOT NULL DEFAULT 1"),
+        ]:
+            if name not in present:
+                self._db.execute(f"ALTER TABLE articles ADD COLUMN {name} {definition}")
 
     @classmethod
     def in_output(cls, output_dir: Path) -> CrawlState:

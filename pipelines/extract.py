@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.exceptions import DropItem
 
 from crawler.extract import TRACKED_FIELDS, extract_page
-from crawler.items import ArticleRecord, FetchedPage
+from crawler.items import FetchedPage, article_record
 from crawler.pool import ExtractionPool, PoolConfig
 from crawler.run import run_id
 from crawler.state import CrawlState
@@ -78,36 +78,16 @@ class ExtractArticlePipeline:
                 )
             raise DropItem(f"published {fields['published_at']} outside the window: {item.url}")
         self.stats.inc_value("extract/articles")
-        return ArticleRecord(
-            article_id=fields["article_id"] or item.article_id,
+        return article_record(
+            fields,
+            article_id=item.article_id,
             site=getattr(spider, "site", spider.name if spider else ""),
             url=item.url,
-            canonical_url=fields["canonical_url"],
-            title=fields["title"],
-            subtitle=fields["subtitle"],
-            authors=fields["authors"],
-            section=fields["section"],
-            published_at=fields["published_at"],
-            updated_at=fields["updated_at"],
             crawled_at=item.fetched_at,
-            language=fields["language"],
-            keywords=fields["keywords"],
-            images=fields["images"],
-            paragraphs=fields["paragraphs"],
-            text=fields["text"],
-            word_count=fields["word_count"],
-            template=template,
-            extractor=fields["extractor"],
-            field_sources=fields["field_sources"],
             http_status=item.status,
+            warc=item.warc,
+            run_id=run_id(self.crawler),
             discovered_via=item.discovered_via,
-            warc_filename=item.warc.get("warc_filename"),
-            warc_offset=item.warc.get("warc_offset"),
-            warc_length=item.warc.get("warc_length"),
-            warc_record_id=item.warc.get("warc_record_id"),
-            warc_date=item.warc.get("warc_date"),
-            payload_digest=item.warc.get("payload_digest"),
             etag=item.etag,
             last_modified=item.last_modified,
-            run_id=run_id(self.crawler),
         )

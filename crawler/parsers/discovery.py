@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 from lxml import html as lxml_html
+from lxml.cssselect import CSSSelector
 from parsel import Selector
 
 from crawler.parsers.dates import parse_date
@@ -28,6 +29,9 @@ _DATE_LIKE = re.compile(
     r"\d{4}[.\-/]\d{1,2}[.\-/]\d{1,2}|[A-Za-z]{3,9}\.?\s+\d{1,2},\s*\d{4}|\d{4}-\d{2}-\d{2}T"
 )
 _XML_PARSER = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
+#: Compiled once: CSS-to-XPath translation costs more than the query itself.
+_TITLE_SELECTOR = CSSSelector(_TITLE_INSIDE_LINK)
+_PAGING_SELECTOR = CSSSelector(_PAGING_CONTAINERS)
 
 
 @dataclass(slots=True)
@@ -187,7 +191,7 @@ def _is_section(url: str) -> bool:
 
 
 def _link_title(anchor: lxml_html.HtmlElement) -> str | None:
-    inner = anchor.cssselect(_TITLE_INSIDE_LINK)
+    inner = _TITLE_SELECTOR(anchor)
     text = normalize_space((inner[0] if inner else anchor).text_content())
     return text or normalize_space(anchor.get("title")) or None
 
@@ -222,7 +226,7 @@ def parse_listing(url: str, html: str) -> Listing:
         return listing
     base = urljoin(url, next(iter(root.xpath("//base/@href")), url))
     # A set of elements (not ids): it keeps lxml's proxies alive, so identity stays valid.
-    paging = {a for box in root.cssselect(_PAGING_CONTAINERS) for a in box.iter("a")}
+    paging = {a for box in _PAGING_SELECTOR(root) for a in box.iter("a")}
     current_key, current_page = _listing_key(url), _page_number(url)
     by_id: dict[str, Link] = {}
     seen: set[str] = set()
