@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint bench bench-extraction clean
+.PHONY: install system-deps demo test lint bench bench-extraction clean
 
 BENCH_ARGS ?=
 
@@ -16,17 +16,26 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-demo: $(STAMP)
+# Debian's Chromium renders pages that need JavaScript (scrapy-playwright never downloads one).
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "chromium is missing: 'apt-get install chromium' to render JavaScript pages"; \
+	  fi; }
+
+demo: $(STAMP) system-deps
 	$(BIN)/python -m crawler.demo
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: $(STAMP)
+bench: $(STAMP) system-deps
 	$(BIN)/python -m bench.pipeline $(BENCH_ARGS)
 
 bench-extraction: $(STAMP)

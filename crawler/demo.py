@@ -95,7 +95,8 @@ def summarise(output_dir: Path, expected: int) -> str:
         f"run {report['run_id']}: {report['finish_reason']}",
         f"pages fetched: {stats.get('downloader/response_count', 0)}, "
         f"articles extracted: {stats.get('extract/articles', 0)}, "
-        f"pages without a body: {no_body}",
+        f"pages without a body: {no_body}, listings rendered by Chromium:"
+        f" {stats.get('discovery/listings_rendered', 0)}",
         f"WARC: {len(warcs)} files, {_size(warcs)} ({stats.get('warc/records_written', 0)} records)"
         f" in {output_dir / 'warc'}",
         f"text store: {stats.get('textstore/records', 0)} records in {len(texts)} parts,"

@@ -71,8 +71,8 @@ EXTENSIONS = {
 
 # --- WARC capture: every exchange as received, before Scrapy decodes anything ---------------
 DOWNLOAD_HANDLERS = {
-    "http": "crawler.warc.handler.WarcCaptureDownloadHandler",
-    "https": "crawler.warc.handler.WarcCaptureDownloadHandler",
+    "http": "crawler.render.RenderingDownloadHandler",
+    "https": "crawler.render.RenderingDownloadHandler",
 }
 WARC_ENABLED = True
 WARC_MAX_SIZE = 1_000_000_000  # bytes; a file is closed and a new one opened past this
@@ -109,3 +109,25 @@ DEDUP_BANDS = 32  # LSH bands of 8 rows: candidates from an estimated Jaccard of
 DEDUP_THRESHOLD = 0.7  # estimated Jaccard at or above which two texts are one story...
 DEDUP_MAX_CHANGED_WORDS = 40  # ...if at most this many words sit in changed sentences
 DEDUP_SEED = 42  # changing the seed, permutations or bands needs a fresh state/
+
+# --- JavaScript rendering (scrapy-playwright with the system's Chromium) ---------------------
+# Listing pages whose items only appear with JavaScript are fetched again through Chromium.
+# Rendering is skipped, with a warning, when the browser below is not installed.
+KH_RENDER_JS = True
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    "executable_path": "/usr/bin/chromium",  # Debian's chromium; never `playwright install`
+    "headless": True,
+    "args": [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ],
+}
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+# Same-host requests only, and no images, media, fonts or styles: see crawler.render.
+PLAYWRIGHT_ABORT_REQUEST = "crawler.render.abort_request"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -20,6 +21,7 @@ from crawler.incremental import RECHECK_KEY
 from crawler.items import FetchedPage
 from crawler.parsers.discovery import (
     Link,
+    needs_rendering,
     parse_feed,
     parse_listing,
     parse_sitemap,
@@ -75,6 +77,7 @@ class KoreaHeraldSpider(scrapy.Spider):
         self.window: Window = Window.from_args(since, until, default_days=2)
         self.discovery: Window = self.window
         self._scheduled_ids: set[str] = set()
+        self.render_js = False
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> KoreaHeraldSpider:
@@ -91,6 +94,7 @@ class KoreaHeraldSpider(scrapy.Spider):
             horizon = now - timedelta(days=crawler.settings.getfloat("RECHECK_DAYS", 3))
             spider.discovery = Window(min(spider.window.since, horizon), spider.window.until)
         spider.max_listing_pages = crawler.settings.getint("KH_MAX_LISTING_PAGES", 1000)
+        spider.render_js = _browser_available(crawler.settings, spider.logger)
         return spider
 
     # --- start ------------------------------------------------------------------------------
@@ -147,8 +151,22 @@ class KoreaHeraldSpider(scrapy.Spider):
 
     def parse_listing(self, response: Response) -> Iterable[scrapy.Request]:
         html = decode_html(response.body, _header(response, b"Content-Type"))
+        rendered = bool(response.meta.get("playwright"))
+        if not rendered and self.render_js and needs_rendering(html):
+            self.crawler.stats.inc_value("discovery/listings_rendered")
+            yield self._request(
+                response.url,
+                self.parse_listing,
+                Priority.LISTING,
+                page_number=response.meta.get("page_number", 1),
+                render=True,
+                again=True,
+                rendered_from=(response.meta.get("warc") or {}).get("warc_record_id"),
+            )
+            return
         listing = parse_listing(response.url, html)
-        yield from self._article_requests(listing.articles, via="listing")
+        via = "rendered_listing" if rendered else "listing"
+        yield from self._article_requests(listing.articles, via=via)
         if response.meta.get("start") or self._is_section_root(response.url):
             for url in listing.section_links:
                 if self._wanted_section(url):
@@ -162,8 +180,13 @@ class KoreaHeraldSpider(scrapy.Spider):
             self.crawler.stats.inc_value("discovery/pagination_stopped_by_cap")
             return
         for url in listing.next_pages:
+            # Pages after a rendered one need the browser too: go there directly.
             yield self._request(
-                url, self.parse_listing, Priority.LISTING, page_number=page_number + 1
+                url,
+                self.parse_listing,
+                Priority.LISTING,
+                page_number=page_number + 1,
+                render=rendered,
             )
 
     # --- articles ---------------------------------------------------------------------------
@@ -219,13 +242,25 @@ class KoreaHeraldSpider(scrapy.Spider):
         *,
         start: bool = False,
         page_number: int = 1,
+        render: bool = False,
+        again: bool = False,
+        rendered_from: str | None = None,
     ) -> scrapy.Request:
         absolute = rebase(urljoin(self.base_url + "/", url), self.base_url)
+        meta: dict[str, Any] = {"start": start, "page_number": page_number}
+        if render:
+            # Scripts that fill a list fetch after "load": wait until the network is quiet.
+            meta.update(
+                playwright=True,
+                playwright_page_goto_kwargs={"wait_until": "networkidle"},
+                rendered_from=rendered_from,
+            )
         return scrapy.Request(
             absolute,
             callback=callback,
             priority=priority,
-            meta={"start": start, "page_number": page_number},
+            meta=meta,
+            dont_filter=again,  # a re-render of a URL the dupefilter has already seen
         )
 
     def _sitemap_may_hold_window(self, link: Link) -> bool:
@@ -275,3 +310,17 @@ def _parse_sections(value: str | None) -> list[str]:
 def _header(response: Response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+def _browser_available(settings: Any, logger: Any) -> bool:
+    """`KH_RENDER_JS`, if the configured Chromium exists; otherwise say so once and go on."""
+    if not settings.getbool("KH_RENDER_JS", True):
+        return False
+    executable = (settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS") or {}).get("executable_path")
+    if executable and not Path(executable).exists():
+        logger.warning(
+            "KH_RENDER_JS is on but %s is missing: listings that need JavaScript are skipped",
+            executable,
+        )
+        return False
+    return True

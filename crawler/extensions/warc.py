@@ -88,6 +88,19 @@ class WarcExtension:
 
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
         raw = request.meta.pop(RAW_EXCHANGE_KEY, None)
+        if not isinstance(raw, RawExchange) and request.meta.get("playwright"):
+            # Rendered by Chromium: its own traffic is not ours to record, but the DOM it
+            # built is kept, pointing at the plain response of the same URL.
+            pointer = self.writer.write_conversion(
+                response.url,
+                response.body,
+                "text/html; charset=utf-8",
+                request.meta.get("rendered_from"),
+            )
+            request.meta[META_KEY] = pointer.as_meta()
+            self.stats.inc_value("warc/records_written")
+            self.stats.inc_value("warc/conversions_written")
+            return
         if not isinstance(raw, RawExchange):
             # Not fetched by WarcCaptureDownloadHandler (e.g. another scheme): no wire bytes.
             self.stats.inc_value("warc/skipped/no_raw_exchange")

@@ -261,3 +261,26 @@ def parse_listing(url: str, html: str) -> Listing:
             seen.add(target)
             listing.section_links.append(target)
     return listing
+
+
+_LISTING_CONTAINERS = CSSSelector("ul.news_list, div.main_sec")
+_SCRIPTS = "//script[(not(@type) or contains(@type, 'javascript') or @type = 'module')]"
+
+
+def needs_rendering(html: str) -> bool:
+    """A listing whose item container is empty on a page that runs scripts: its items are
+    filled in by JavaScript, so only a browser sees them."""
+    try:
+        root = Selector(text=html).root
+    except (ValueError, TypeError):
+        return False
+    if not isinstance(root, lxml_html.HtmlElement):
+        return False
+    containers = _LISTING_CONTAINERS(root)
+    if not containers:
+        return False
+    for container in containers:
+        for anchor in container.iter("a"):
+            if article_id(anchor.get("href") or "") is not None:
+                return False
+    return bool(root.xpath(_SCRIPTS))

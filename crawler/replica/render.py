@@ -290,13 +290,19 @@ def _current_body(article: Article) -> str:
     return "\n".join(parts)
 
 
-def section_page(site: ReplicaSite, section: str, sub: str | None, page: int, base: str) -> Page:
-    """`article.recent_news > ul.news_list > li`, 20 per page, `?page=N` pagination."""
+#: Section pages whose list is filled in by JavaScript from `/api/section` (as some sites
+#: do): without a browser they show an empty list.
+CLIENT_SIDE_SECTIONS = frozenset({"Kpop"})
+
+
+def _section_items(
+    site: ReplicaSite, section: str, sub: str | None, page: int
+) -> tuple[str, list[str], list[str], datetime]:
+    """A section page's path, `li` items, paging links and newest change."""
     path = f"/{section}" + (f"/{sub}" if sub else "")
     items = site.section_items(section, sub)
     pages = max(1, -(-len(items) // CURRENT_PAGE_SIZE))
     shown = items[(page - 1) * CURRENT_PAGE_SIZE : page * CURRENT_PAGE_SIZE]
-    title = SECTION_LABELS[section] + (f" - {SECTIONS[section][sub]}" if sub else "")
     lis = []
     if path in LATEST_CARD_PATHS and page == 1:
         others = [a for a in site.stories() if a.section != section]
@@ -324,6 +330,34 @@ def section_page(site: ReplicaSite, section: str, sub: str | None, page: int, ba
         if page < pages:
             paging.append(f'<a class="next" href="{path}?page={page + 1}">Next</a>')
     newest = max((a.last_modified for a in shown), default=CURRENT_START)
+    return path, lis, paging, newest
+
+
+_CLIENT_SCRIPT = """<script>
+fetch(document.querySelector("ul.news_list").dataset.api)
+  .then((response) => response.json())
+  .then((data) => {
+    document.querySelector("ul.news_list").innerHTML = data.items.join("\\n");
+    document.querySelector("div.paging").innerHTML = data.paging.join("");
+  });
+</script>"""
+
+
+def section_page(site: ReplicaSite, section: str, sub: str | None, page: int, base: str) -> Page:
+    """`article.recent_news > ul.news_list > li`, 20 per page, `?page=N` pagination."""
+    path, lis, paging, newest = _section_items(site, section, sub, page)
+    title = SECTION_LABELS[section] + (f" - {SECTIONS[section][sub]}" if sub else "")
+    client_side = section in CLIENT_SIDE_SECTIONS and sub is None
+    if client_side:
+        api = f"/api/section?path={path}&amp;page={page}"
+        listing = (
+            f'<ul class="news_list" data-api="{api}"></ul></article><div class="paging"></div>'
+        )
+    else:
+        listing = (
+            '<ul class="news_list">\n' + "\n".join(lis) + "\n</ul></article>"
+            f'<div class="paging">{"".join(paging)}</div>'
+        )
     html = (
         _head(f"{title} - The Korea Herald", f'<link rel="canonical" href="{base}{path}">\n')
         + '<body>\n<div id="wrap">'
@@ -331,14 +365,20 @@ def section_page(site: ReplicaSite, section: str, sub: str | None, page: int, ba
         + f'<div class="container"><div class="nav_area"><a class="category" href="/{section}">'
         + f"{SECTION_LABELS[section]}</a></div>"
         + f'<article class="recent_news"><h2 class="section_title">{escape(title)}</h2>'
-        + '<ul class="news_list">\n'
-        + "\n".join(lis)
-        + "\n</ul></article>"
-        + f'<div class="paging">{"".join(paging)}</div></div>'
+        + listing
+        + "</div>"
+        + (_CLIENT_SCRIPT if client_side else "")
         + _footer()
         + "</div>\n</body>\n</html>\n"
     )
     return Page(html, "text/html; charset=utf-8", "utf-8", newest, chunked=True)
+
+
+def section_api(site: ReplicaSite, section: str, page: int) -> Page:
+    """The JSON behind a client-side section page: its `li` items and paging links."""
+    _, lis, paging, newest = _section_items(site, section, None, page)
+    body = json.dumps({"items": lis, "paging": paging}, ensure_ascii=False)
+    return Page(body, "application/json; charset=utf-8", "utf-8", newest)
 
 
 def home_page(site: ReplicaSite, base: str) -> Page:

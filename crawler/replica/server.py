@@ -93,6 +93,11 @@ def route(site: ReplicaSite, target: str, base: str) -> render.Page | Redirect |
         if ct == ALL_CODE or ct in LEGACY_CODES:
             return render.legacy_list(site, ct, _int(query.get("np")), base)
         return None
+    if path == "/api/section":
+        section = query.get("path", "").strip("/")
+        if section in render.CLIENT_SIDE_SECTIONS:
+            return render.section_api(site, section, _int(query.get("page")))
+        return None
     segments = path.strip("/").split("/")
     if segments[0] in SECTIONS and len(segments) <= 2:
         sub = segments[1] if len(segments) == 2 else None

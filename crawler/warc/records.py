@@ -129,3 +129,18 @@ def request_record(
     if ip_address:
         fields.append(("WARC-IP-Address", ip_address))
     return gzip_record(fields, head + body, "application/http; msgtype=request", body)
+
+
+def conversion_record(
+    url: str, record_id: str, date: str, body: bytes, content_type: str, refers_to: str | None
+) -> bytes:
+    """A page as a browser rendered it: derived from the response it refers to, not a fetch."""
+    fields = [
+        ("WARC-Type", "conversion"),
+        ("WARC-Record-ID", record_id),
+        ("WARC-Date", date),
+        ("WARC-Target-URI", url),
+    ]
+    if refers_to:
+        fields.append(("WARC-Refers-To", refers_to))
+    return gzip_record(fields, body, content_type, body)

@@ -15,6 +15,7 @@ from typing import BinaryIO
 
 from crawler.warc.index import OPEN_SUFFIX, finalize
 from crawler.warc.records import (
+    conversion_record,
     digest,
     new_record_id,
     request_record,
@@ -130,6 +131,23 @@ class WarcWriter:
             payload_digest=payload_digest or "",
             warc_type="revisit",
         )
+
+    def write_conversion(
+        self, url: str, body: bytes, content_type: str, refers_to: str | None
+    ) -> WarcPointer:
+        """Writes a rendered page (a `conversion` record; no request, the browser sent it)."""
+        if self._file is None:
+            self._open()
+        date = warc_date(self._now())
+        record_id = new_record_id()
+        record = conversion_record(url, record_id, date, body, content_type, refers_to)
+        pointer = WarcPointer(
+            self._name, self._size, len(record), record_id, digest(body), date, "conversion"
+        )
+        self._write(record)
+        if self._size >= self.max_size:
+            self.close()
+        return pointer
 
     def _append(
         self,

@@ -1,0 +1,68 @@
+"""Listings filled in by JavaScript are rendered by a real Chromium (scrapy-playwright)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from crawler.parsers.discovery import needs_rendering
+from crawler.replica import ReplicaServer, ReplicaSite
+from tests.crawling import run_crawl
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def test_needs_rendering_only_for_an_empty_list_with_scripts() -> None:
+    empty = '<ul class="news_list" data-api="/api"></ul><script>fetch("/api")</script>'
+    assert needs_rendering(f"<html><body>{empty}</body></html>")
+    assert not needs_rendering('<html><body><ul class="news_list"></ul></body></html>')
+    filled = (
+        '<ul class="news_list"><li><a href="/article/10000001">x</a></li></ul><script></script>'
+    )
+    assert not needs_rendering(f"<html><body>{filled}</body></html>")
+    assert not needs_rendering("<html><body><p>no listing</p><script></script></body></html>")
+
+
+@pytest.fixture(scope="module")
+def site() -> ReplicaSite:
+    return ReplicaSite(n_articles=120, seed=4)
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="make test installs Debian's chromium")
+def test_client_side_listing_is_rendered_and_archived(site: ReplicaSite, tmp_path: Path) -> None:
+    with ReplicaServer(site) as server:
+        result = run_crawl(server.base_url, tmp_path, "sections=Kpop", "since=2011-01-01")
+        api_calls = [r for r in server.requests if r.path.startswith("/api/section")]
+    assert result.returncode == 0, result.log[-3000:]
+    stats = result.stats
+    assert stats["discovery/listings_rendered"] >= 1
+    first_page = min(20, len(site.section_items("Kpop", None)))
+    assert stats["discovery/links_from_rendered_listing"] >= first_page > 0
+    assert api_calls, "Chromium ran the page's script, which asked the replica for its list"
+    conversions = []
+    for path in (tmp_path / "warc").glob("*.warc.gz"):
+        for record in ArchiveIterator(io.BytesIO(path.read_bytes())):
+            if record.rec_type == "conversion":
+                body = record.content_stream().read()
+                conversions.append((record.rec_headers.get_header("WARC-Refers-To"), body))
+    assert conversions
+    refers_to, rendered = conversions[0]
+    assert refers_to
+    assert b"/article/" in rendered
+
+
+def test_without_rendering_the_list_stays_empty(site: ReplicaSite, tmp_path: Path) -> None:
+    with ReplicaServer(site) as server:
+        result = run_crawl(
+            server.base_url,
+            tmp_path,
+            "sections=Kpop",
+            "since=2011-01-01",
+            settings={"KH_RENDER_JS": "False"},
+        )
+    assert result.returncode == 0, result.log[-3000:]
+    assert "discovery/listings_rendered" not in result.stats
+    assert "discovery/links_from_rendered_listing" not in result.stats
