@@ -27,6 +27,7 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
+from crawler.files import write_json_atomic
 from crawler.run import new_run_id
 
 
@@ -85,8 +86,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--margin-hours",
         type=float,
-        default=6.0,
-        help="window starts this long before the last successful run started",
+        default=None,
+        help="window starts this long before the last successful run started"
+        " (default: the NIGHTLY_SAFETY_MARGIN_HOURS setting, 6)",
     )
     parser.add_argument(
         "--first-window-days", type=float, default=2.0, help="window of the very first run"
@@ -123,10 +125,7 @@ def load_state(state_dir: Path) -> dict[str, Any]:
 
 
 def save_state(state_dir: Path, state: dict[str, Any]) -> None:
-    path = state_dir / STATE_NAME
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(state, indent=2, sort_keys=True))
-    temporary.replace(path)
+    write_json_atomic(state_dir / STATE_NAME, state)
 
 
 def prune_logs(log_dir: Path, keep_days: float, now: float) -> int:
@@ -311,10 +310,7 @@ def run(args: argparse.Namespace) -> ExitCode:
                 "log_file": str(log_path),
             }
         )
-        report_path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = report_path.with_suffix(".json.tmp")
-        temporary.write_text(json.dumps(report, indent=2, sort_keys=True))
-        temporary.replace(report_path)
+        write_json_atomic(report_path, report)
         state.pop("current_run", None)
         if (
             code in (ExitCode.OK, ExitCode.PARTIAL, ExitCode.DRIFT)

@@ -319,3 +319,17 @@ def test_out_of_disk_exit_code(tmp_path: Path) -> None:
     )
     assert result.returncode == ExitCode.DISK_FULL
     assert "free" in result.stderr
+
+
+def test_safety_margin_comes_from_the_setting(tmp_path: Path) -> None:
+    site = ReplicaSite(n_articles=60, seed=3)
+    output = tmp_path / "out"
+    with ReplicaServer(site) as server:
+        first = run_nightly(server.base_url, output, site.now)
+        assert first.returncode == ExitCode.OK, first.stdout + first.stderr
+        second = run_nightly(
+            server.base_url, output, site.now, "-s", "NIGHTLY_SAFETY_MARGIN_HOURS=30"
+        )
+        assert second.returncode == ExitCode.OK, second.stdout + second.stderr
+    since = datetime.fromisoformat(last_report(output)["window_since"])
+    assert (site.now - since).total_seconds() == 30 * 3600

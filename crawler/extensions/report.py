@@ -6,7 +6,6 @@ shows up in the next morning's report, and the nightly runner can turn it into a
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 
 from crawler.extract import TRACKED_FIELDS
+from crawler.files import write_json_atomic
 from crawler.run import run_id
 
 if TYPE_CHECKING:
@@ -98,12 +98,8 @@ class RunReport:
             "drift_alarms": alarms,
             "stats": {key: _jsonable(value) for key, value in sorted(stats.items())},
         }
-        runs = self.output_dir / "runs"
-        runs.mkdir(parents=True, exist_ok=True)
-        self.path = runs / f"{report['run_id']}.json"
-        temporary = self.path.with_suffix(".json.tmp")
-        temporary.write_text(json.dumps(report, indent=2, sort_keys=True), encoding="utf-8")
-        temporary.replace(self.path)
+        self.path = self.output_dir / "runs" / f"{report['run_id']}.json"
+        write_json_atomic(self.path, report)
         logger.info(
             "run report %s: %s articles, %s pages fetched, drift alarm %s",
             self.path,
