@@ -134,6 +134,7 @@ def _not_modified(headers, etag: str, last_modified: datetime) -> bool:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
     server_version = "KHReplica/1.0"
     sys_version = ""
     timeout = 30
