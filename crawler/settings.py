@@ -82,6 +82,11 @@ WARC_OPERATOR = ""  # contact written into warcinfo; empty means CONTACT_URL
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 
+# Outputs of one response handled at once. Scrapy's default (100) starts 100 asyncio tasks per
+# response; ours yield one item (articles) or a list of requests (listings), so 4 is plenty and
+# saves about 1 ms of reactor time per page (profiled with py-spy under `make bench`).
+CONCURRENT_ITEMS = 4
+
 # --- Extraction pool ---------------------------------------------------------------------------
 EXTRACT_WORKERS = -1  # worker processes; -1 = one per core, 0 = parse in the crawl process
 EXTRACT_MAX_IN_FLIGHT = 0  # pages being parsed at once; 0 = 4 x workers
