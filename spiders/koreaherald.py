@@ -43,8 +43,15 @@ _MONTHLY_SITEMAP = re.compile(r"(20\d\d)[-_/]?(0[1-9]|1[0-2])(?!\d)")
 
 
 class Priority:
-    """Articles first, so a capped or interrupted crawl keeps what it found."""
+    """Articles first, so a capped or interrupted crawl keeps what it found.
 
+    Browser renders go before everything: each takes seconds, so they should run beside the
+    plain fetches rather than after them. The entry listings (home page, section roots) are
+    a handful and come next, so a listing that needs the browser is found early.
+    """
+
+    RENDER = 30
+    ENTRY = 25
     ARTICLE = 20
     FEED = 10
     SITEMAP = 5
@@ -112,9 +119,9 @@ class KoreaHeraldSpider(scrapy.Spider):
         yield self._request("/rss/newsAll", self.parse_feed, Priority.FEED)
         for name in self.sections:
             yield self._request(f"/rss/{SECTIONS[name].feed}", self.parse_feed, Priority.FEED)
-        yield self._request("/", self.parse_listing, Priority.LISTING, start=True)
+        yield self._request("/", self.parse_listing, Priority.ENTRY, start=True)
         for name in self.sections:
-            yield self._request(f"/{SECTIONS[name].path}", self.parse_listing, Priority.LISTING)
+            yield self._request(f"/{SECTIONS[name].path}", self.parse_listing, Priority.ENTRY)
         if self.discovery.since < CURRENT_SITE_START:
             for code in self._legacy_codes():
                 yield self._request(
@@ -258,7 +265,7 @@ class KoreaHeraldSpider(scrapy.Spider):
         return scrapy.Request(
             absolute,
             callback=callback,
-            priority=priority,
+            priority=Priority.RENDER if render else priority,
             meta=meta,
             dont_filter=again,  # a re-render of a URL the dupefilter has already seen
         )
