@@ -112,7 +112,7 @@ def tokens(text: str) -> list[str]:
 
 def content_hash(text: str) -> str:
     """128-bit hash of the normalised text: equal for texts that differ only in form."""
-    return hashlib.blake2b(" ".join(tokens(text)).encode(), digest_size=16).hexdigest()
+    return _words_hash(tokens(text))
 
 
 def shingles(words: list[str], size: int) -> list[str]:
@@ -123,9 +123,7 @@ def shingles(words: list[str], size: int) -> list[str]:
 
 def signature(text: str, config: DedupConfig) -> array[int]:
     """MinHash of the text's word shingles, each value cut to 16 bits for compact storage."""
-    minhash = RMinHash(config.num_perm, config.seed)
-    minhash.update(shingles(tokens(text), config.shingle_size))
-    return array("H", (value & _SIGNATURE_MASK for value in minhash.digest()))
+    return _words_signature(tokens(text), config)
 
 
 def similarity(left: array[int], right: array[int]) -> float:
@@ -135,12 +133,51 @@ def similarity(left: array[int], right: array[int]) -> float:
 
 def sentence_digest(text: str) -> array[int]:
     """Per sentence, a 24-bit hash of its words and their count (capped at 255)."""
+    return _sentences_digest(_sentence_words(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Sketch:
+    """Everything dedup compares, from one pass of tokenising (the costly part)."""
+
+    content_hash: str
+    signature: array[int]
+    sentences: array[int]
+    indexed: bool  # False for a text without words: matched by key only, never by content
+
+    @classmethod
+    def of(cls, text: str, config: DedupConfig) -> Sketch:
+        # Sentence breaks are whitespace, which no word spans: the sentences' words, joined,
+        # are the text's words.
+        per_sentence = _sentence_words(text)
+        words = [word for sentence in per_sentence for word in sentence]
+        return cls(
+            _words_hash(words),
+            _words_signature(words, config),
+            _sentences_digest(per_sentence),
+            bool(words),
+        )
+
+
+def _words_hash(words: list[str]) -> str:
+    return hashlib.blake2b(" ".join(words).encode(), digest_size=16).hexdigest()
+
+
+def _words_signature(words: list[str], config: DedupConfig) -> array[int]:
+    minhash = RMinHash(config.num_perm, config.seed)
+    minhash.update(shingles(words, config.shingle_size))
+    return array("H", (value & _SIGNATURE_MASK for value in minhash.digest()))
+
+
+def _sentence_words(text: str) -> list[list[str]]:
+    return [words for sentence in _SENTENCE_END.split(text) if (words := tokens(sentence))]
+
+
+def _sentences_digest(per_sentence: list[list[str]]) -> array[int]:
     digest = array("I")
-    for sentence in _SENTENCE_END.split(text):
-        words = tokens(sentence)
-        if words:
-            key = hashlib.blake2b(" ".join(words).encode(), digest_size=3).digest()
-            digest.append(int.from_bytes(key, "little") << 8 | min(len(words), 255))
+    for words in per_sentence:
+        key = hashlib.blake2b(" ".join(words).encode(), digest_size=3).digest()
+        digest.append(int.from_bytes(key, "little") << 8 | min(len(words), 255))
     return digest
 
 
@@ -202,10 +239,8 @@ class DedupIndex:
         threshold) adds nothing, anything else is the next version, never dropped. An unknown
         key is checked against all content by exact hash, then by LSH candidates.
         """
-        digest = content_hash(text)
-        sig = signature(text, self.config)
-        sentences = sentence_digest(text)
-        indexed = bool(tokens(text))  # empty texts are matched by key only, never by content
+        sketch = Sketch.of(text, self.config)
+        digest = sketch.content_hash
         latest = self.db.execute(
             "SELECT r.id, r.version, r.cluster, r.content_hash, r.signature, r.sentences"
             " FROM articles a"
@@ -214,11 +249,11 @@ class DedupIndex:
         ).fetchone()
         if latest is not None:
             row, version, cluster, old_hash, old_sig, old_sentences = latest
-            if old_hash.hex() == digest or self._same_story(sig, sentences, old_sig, old_sentences):
+            if old_hash.hex() == digest or self._same_story(sketch, old_sig, old_sentences):
                 return Decision("same_article", row, version, cluster, old_hash.hex())
-            return self._insert("version", key, version + 1, digest, (sig, sentences), indexed)
-        if not indexed:
-            return self._insert("new", key, 1, digest, (sig, sentences), indexed=False)
+            return self._insert("version", key, version + 1, sketch)
+        if not sketch.indexed:
+            return self._insert("new", key, 1, sketch)
         found = self.db.execute(
             "SELECT r.id, r.version, r.cluster FROM hashes h JOIN rows r ON r.id = h.row"
             " WHERE h.content_hash = ?",
@@ -226,10 +261,10 @@ class DedupIndex:
         ).fetchone()
         if found is not None:
             return Decision("exact", found[0], found[1], found[2], digest)
-        near = self._nearest(sig, sentences)
+        near = self._nearest(sketch)
         if near is not None:
             return Decision("near", near[0], near[1], near[2], digest)
-        return self._insert("new", key, 1, digest, (sig, sentences))
+        return self._insert("new", key, 1, sketch)
 
     def record_duplicate(self, url: str, row: int, kind: str, run_id: str) -> None:
         """Keep the lineage of a duplicate whose row was written by an earlier export."""
@@ -250,18 +285,16 @@ class DedupIndex:
         found = self.db.execute("SELECT 1 FROM exports WHERE run_id = ?", (run_id,))
         return found.fetchone() is not None
 
-    def _same_story(
-        self, sig: array[int], sentences: array[int], stored_sig: bytes, stored_sentences: bytes
-    ) -> bool:
-        if similarity(sig, array("H", stored_sig)) < self.config.threshold:
+    def _same_story(self, sketch: Sketch, stored_sig: bytes, stored_sentences: bytes) -> bool:
+        if similarity(sketch.signature, array("H", stored_sig)) < self.config.threshold:
             return False
-        return changed_words(sentences, array("I", stored_sentences)) <= (
+        return changed_words(sketch.sentences, array("I", stored_sentences)) <= (
             self.config.max_changed_words
         )
 
-    def _nearest(self, sig: array[int], sentences: array[int]) -> tuple[int, int, str] | None:
+    def _nearest(self, sketch: Sketch) -> tuple[int, int, str] | None:
         """The most similar row that is the same story (earliest on ties), from disk."""
-        buckets = band_buckets(sig, self.config)
+        buckets = band_buckets(sketch.signature, self.config)
         marks = ",".join("?" * len(buckets))
         candidates = self.db.execute(
             "SELECT id, version, cluster, signature, sentences FROM rows WHERE id IN"
@@ -270,37 +303,36 @@ class DedupIndex:
         ).fetchall()
         best: tuple[float, int, int, str] | None = None
         for row, version, cluster, stored, stored_sentences in candidates:
-            if not self._same_story(sig, sentences, stored, stored_sentences):
+            if not self._same_story(sketch, stored, stored_sentences):
                 continue
-            score = similarity(sig, array("H", stored))
+            score = similarity(sketch.signature, array("H", stored))
             if best is None or score > best[0]:
                 best = (score, row, version, cluster)
         return None if best is None else best[1:]
 
-    def _insert(
-        self,
-        kind: Kind,
-        key: str,
-        version: int,
-        digest: str,
-        sketches: tuple[array[int], array[int]],
-        indexed: bool = True,
-    ) -> Decision:
-        sig, sentences = sketches
+    def _insert(self, kind: Kind, key: str, version: int, sketch: Sketch) -> Decision:
         cluster = key if version == 1 else f"{key}@v{version}"
-        hash_bytes = bytes.fromhex(digest)
+        hash_bytes = bytes.fromhex(sketch.content_hash)
         row = self.db.execute(
             "INSERT INTO rows (key, version, cluster, content_hash, signature, sentences)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            (key, version, cluster, hash_bytes, sig.tobytes(), sentences.tobytes()),
+            (
+                key,
+                version,
+                cluster,
+                hash_bytes,
+                sketch.signature.tobytes(),
+                sketch.sentences.tobytes(),
+            ),
         ).lastrowid
         assert row is not None
         self.db.execute("INSERT OR REPLACE INTO articles VALUES (?, ?)", (key, row))
-        if not indexed:
-            return Decision(kind, row, version, cluster, digest)
+        decision = Decision(kind, row, version, cluster, sketch.content_hash)
+        if not sketch.indexed:
+            return decision
         self.db.execute("INSERT OR IGNORE INTO hashes VALUES (?, ?)", (hash_bytes, row))
         self.db.executemany(
             "INSERT OR IGNORE INTO buckets VALUES (?, ?)",
-            ((bucket, row) for bucket in band_buckets(sig, self.config)),
+            ((bucket, row) for bucket in band_buckets(sketch.signature, self.config)),
         )
-        return Decision(kind, row, version, cluster, digest)
+        return decision

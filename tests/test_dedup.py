@@ -8,12 +8,14 @@ import pytest
 from crawler.dedup import (
     DedupConfig,
     DedupIndex,
+    Sketch,
     changed_words,
     content_hash,
     sentence_digest,
     signature,
     similarity,
 )
+from tests.crawling import SHARED
 
 _LETTERS = "etaoinshrdlucmfwypvbgk"
 _VOCABULARY = [
@@ -63,6 +65,21 @@ def index(tmp_path: Path) -> DedupIndex:
 def test_content_hash_ignores_case_spacing_and_punctuation() -> None:
     assert content_hash("Seoul, Beijing  hold talks.") == content_hash("seoul beijing\nhold TALKS")
     assert content_hash("Seoul hold talks") != content_hash("Seoul held talks")
+
+
+def test_one_pass_sketch_matches_the_separate_measures() -> None:
+    """`Sketch.of` tokenises once; it must agree with hashing, MinHash and sentences alone."""
+    config = DedupConfig()
+    seed_texts = [path.read_text() for path in (SHARED / "seeds").glob("0*")]
+    assert seed_texts
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in "Full SEOUL")
+    odd = f"{full_width}.\u00a0Cafe\u0301 costs \u20a91,000!\n\n\u201cQuoted.\u201d Next line"
+    for sample in [*seed_texts, text(paragraphs(7)), odd, "", " .. "]:
+        sketch = Sketch.of(sample, config)
+        assert sketch.content_hash == content_hash(sample)
+        assert sketch.signature == signature(sample, config)
+        assert sketch.sentences == sentence_digest(sample)
+        assert sketch.indexed == bool(sample.strip(" ."))
 
 
 def test_sentence_edit_is_the_same_story_and_paragraph_rewrite_is_not() -> None:
