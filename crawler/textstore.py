@@ -64,7 +64,10 @@ class TextStoreWriter:
         path = self.directory / f"part-{self._next_serial():05d}.jsonl.gz"
         temporary = path.with_name(f".{path.name}.tmp")
         payload = ("\n".join(self._buffer) + "\n").encode("utf-8")
-        with temporary.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:
+        with (
+            temporary.open("wb") as raw,
+            gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as out,
+        ):
             out.write(payload)
         with temporary.open("rb") as handle:
             os.fsync(handle.fileno())
