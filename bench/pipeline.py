@@ -6,8 +6,9 @@ full `scrapy crawl koreaherald` (WARC, extraction, dedup, Parquet), the same wit
 (for WARC's CPU cost), and the naive baseline (trafilatura inline in a pipeline, JSON lines).
 Then the full pipeline once more at `--scale` x N for the growth of peak RSS.
 
-Every scenario runs as a child process; CPU is its rusage including waited-for descendants
-(extraction workers), peak RSS the largest sum over its process tree, sampled every 50 ms.
+Every scenario runs as a child process. Its process tree is sampled every 50 ms: CPU is the
+sum of every process's own CPU time (extraction workers and Chromium included), peak RSS the
+largest sum of RSS.
 The replica runs in a process of its own, so its CPU is not counted. Politeness is off.
 """
 
@@ -67,10 +68,10 @@ def measure(
         process = subprocess.Popen(
             command, cwd=cwd, stdout=out, stderr=err, text=True, env=environment
         )
-        peak = PeakRssSampler(process.pid)
-        _, status, usage = os.wait4(process.pid, 0)
+        sampler = TreeSampler(process.pid)
+        _, status = os.waitpid(process.pid, 0)
         seconds = time.perf_counter() - start
-        peak.stop()
+        sampler.stop()
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
@@ -83,26 +84,46 @@ def measure(
         reported = json.loads(stdout.strip().splitlines()[-1])
         if reported["responses"] != expect_responses:
             raise RuntimeError(f"{command[4]} got {reported} of {expect_responses} responses")
-    return Measure(seconds, usage.ru_utime + usage.ru_stime, peak.bytes / 2**20)
+    return Measure(seconds, sampler.cpu_seconds, sampler.bytes / 2**20)
 
 
-class PeakRssSampler:
-    """Samples the summed RSS of a process tree every 50 ms until stopped."""
+class TreeSampler:
+    """Samples a process tree every 50 ms until stopped: peak summed RSS, and CPU per process.
+
+    CPU is each process's own user + system time at its last sample, summed over every
+    process seen. The kernel's rusage of waited-for children would miss processes whose
+    parent never waits for them (a multiprocessing fork server and its workers); sampling
+    misses at most the last 50 ms of each process instead.
+    """
 
     def __init__(self, pid: int) -> None:
         self.bytes = 0
+        self._cpu: dict[int, float] = {}
         self._done = threading.Event()
         self._root = psutil.Process(pid)
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(self._cpu.values())
+
     def _run(self) -> None:
         while not self._done.is_set():
             try:
                 tree = [self._root, *self._root.children(recursive=True)]
-                self.bytes = max(self.bytes, sum(p.memory_info().rss for p in tree))
             except psutil.Error:
-                pass
+                tree = []
+            rss = 0
+            for process in tree:
+                try:
+                    with process.oneshot():
+                        rss += process.memory_info().rss
+                        times = process.cpu_times()
+                        self._cpu[process.pid] = times.user + times.system
+                except psutil.Error:
+                    pass
+            self.bytes = max(self.bytes, rss)
             self._done.wait(0.05)
 
     def stop(self) -> None:
