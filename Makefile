@@ -16,14 +16,20 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Debian's Chromium renders pages that need JavaScript (scrapy-playwright never downloads one).
+# Debian's Chromium renders pages that need JavaScript (scrapy-playwright never downloads one):
+# the headless shell, which the crawl prefers, and the full browser.
+CHROMIUM_PACKAGES := chromium chromium-headless-shell
+
 system-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@missing=""; for package in $(CHROMIUM_PACKAGES); do \
+	  command -v $$package >/dev/null 2>&1 || missing="$$missing $$package"; done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	  else \
-	    echo "chromium is missing: 'apt-get install chromium' to render JavaScript pages"; \
-	  fi; }
+	    echo "missing:$$missing ('apt-get install$$missing' to render JavaScript pages)"; \
+	  fi; \
+	fi
 
 demo: $(STAMP) system-deps
 	$(BIN)/python -m crawler.demo

@@ -5,6 +5,8 @@ Politeness defaults suit the real site; anything given with `-s` on the command 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from crawler import __version__
 
 BOT_NAME = "newscrawl"
@@ -120,8 +122,15 @@ DEDUP_SEED = 42  # changing the seed, permutations or bands needs a fresh state/
 # Rendering is skipped, with a warning, when the browser below is not installed.
 KH_RENDER_JS = True
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
+# Debian's builds, never `playwright install`. The headless shell (package
+# chromium-headless-shell, the build Playwright itself uses for headless pages) rendered the
+# replica's listings with a fifth of the full browser's CPU; the full browser (package
+# chromium) is the fallback.
+_DEBIAN_CHROMIUM = ("/usr/bin/chromium-headless-shell", "/usr/bin/chromium")
 PLAYWRIGHT_LAUNCH_OPTIONS = {
-    "executable_path": "/usr/bin/chromium",  # Debian's chromium; never `playwright install`
+    "executable_path": next(
+        (p for p in _DEBIAN_CHROMIUM if Path(p).exists()), _DEBIAN_CHROMIUM[-1]
+    ),
     "headless": True,
     "args": [
         "--no-sandbox",

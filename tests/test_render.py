@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,15 @@ from crawler.parsers.discovery import needs_rendering
 from crawler.replica import ReplicaServer, ReplicaSite
 from tests.crawling import run_crawl
 
-CHROMIUM = Path("/usr/bin/chromium")
+#: Both of Debian's builds: the crawl prefers the headless shell and falls back to the browser.
+CHROMIUM_BUILDS = [
+    pytest.param(
+        path,
+        marks=pytest.mark.skipif(not Path(path).exists(), reason=f"make test installs {path}"),
+        id=Path(path).name,
+    )
+    for path in ("/usr/bin/chromium-headless-shell", "/usr/bin/chromium")
+]
 
 
 def test_needs_rendering_only_for_an_empty_list_with_scripts() -> None:
@@ -31,10 +40,19 @@ def site() -> ReplicaSite:
     return ReplicaSite(n_articles=120, seed=4)
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="make test installs Debian's chromium")
-def test_client_side_listing_is_rendered_and_archived(site: ReplicaSite, tmp_path: Path) -> None:
+@pytest.mark.parametrize("chromium", CHROMIUM_BUILDS)
+def test_client_side_listing_is_rendered_and_archived(
+    site: ReplicaSite, tmp_path: Path, chromium: str
+) -> None:
+    launch = json.dumps({"executable_path": chromium, "headless": True, "args": ["--no-sandbox"]})
     with ReplicaServer(site) as server:
-        result = run_crawl(server.base_url, tmp_path, "sections=Kpop", "since=2011-01-01")
+        result = run_crawl(
+            server.base_url,
+            tmp_path,
+            "sections=Kpop",
+            "since=2011-01-01",
+            settings={"PLAYWRIGHT_LAUNCH_OPTIONS": launch},
+        )
         api_calls = [r for r in server.requests if r.path.startswith("/api/section")]
     assert result.returncode == 0, result.log[-3000:]
     stats = result.stats
