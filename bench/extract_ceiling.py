@@ -1,5 +1,7 @@
 """Extraction ceiling: the project's extractor over saved pages, one process or a pool.
 
+Each page gets what a crawl's worker does with it: parsing plus the dedup sketch.
+
 `python -m bench.extract_ceiling DIR --workers N`: DIR holds the pages and `pages.json`.
 Prints JSON: pages, and the seconds from the first page to the last (pool start-up
 included, interpreter start-up and imports not), so both modes are timed alike. CPU and
@@ -14,12 +16,15 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from crawler.dedup import DedupConfig
 from crawler.extract import extract_page
+
+DEDUP = DedupConfig()
 
 
 def _extract(job: tuple[str, str, str]) -> int:
     url, path, content_type = job
-    return len(extract_page(url, Path(path).read_bytes(), content_type)["paragraphs"])
+    return len(extract_page(url, Path(path).read_bytes(), content_type, DEDUP)["paragraphs"])
 
 
 def main() -> None:

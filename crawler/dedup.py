@@ -232,14 +232,15 @@ class DedupIndex:
         if self.db.in_transaction:
             self.db.execute("ROLLBACK")
 
-    def add(self, key: str, text: str) -> Decision:
+    def add(self, key: str, text: str, sketch: Sketch | None = None) -> Decision:
         """Classify a text under its article key and record it; call inside a transaction.
 
         A known key is compared with its latest version only: unchanged (or above the
         threshold) adds nothing, anything else is the next version, never dropped. An unknown
-        key is checked against all content by exact hash, then by LSH candidates.
+        key is checked against all content by exact hash, then by LSH candidates. `sketch`,
+        if given, must be `Sketch.of(text, config)` computed elsewhere.
         """
-        sketch = Sketch.of(text, self.config)
+        sketch = sketch or Sketch.of(text, self.config)
         digest = sketch.content_hash
         latest = self.db.execute(
             "SELECT r.id, r.version, r.cluster, r.content_hash, r.signature, r.sentences"

@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -23,7 +23,7 @@ from urllib.parse import quote
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from crawler.dedup import Decision, DedupConfig, DedupIndex
+from crawler.dedup import Decision, DedupConfig, DedupIndex, Sketch
 from crawler.textstore import part_paths, read_parts
 
 if TYPE_CHECKING:
@@ -120,6 +120,11 @@ class ExportResult:
     bytes: int = 0
     text_parts: int = 0
     recovered: list[str] = field(default_factory=list)  # runs completed after a crash
+    sketches_reused: int = 0  # texts whose dedup sketch came from the extraction pool
+
+
+#: Finds a text's dedup sketch computed earlier (by url and text), or None.
+SketchLookup = Callable[[str, str], Sketch | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +142,7 @@ def export_corpus(
     *,
     config: ExportConfig,
     text_run_ids: list[str] | None = None,
+    sketches: SketchLookup | None = None,
 ) -> ExportResult:
     """Export text-store parts not exported yet (of `text_run_ids`, or all) as run `run_id`.
 
@@ -151,7 +157,14 @@ def export_corpus(
         try:
             _remove_temporaries(parquet_root)
             recovered = [
-                _export(output_dir, index, config, pending, _pending_parts(output_dir, pending))
+                _export(
+                    output_dir,
+                    index,
+                    config,
+                    pending,
+                    _pending_parts(output_dir, pending),
+                    sketches,
+                )
                 for pending in _pending_runs(parquet_root, index)
             ]
             exported = index.exported_parts()
@@ -165,7 +178,7 @@ def export_corpus(
             elif index.is_exported(run_id):
                 raise ExportError(f"run {run_id!r} was exported already; use a new run id")
             else:
-                result = _export(output_dir, index, config, run_id, parts)
+                result = _export(output_dir, index, config, run_id, parts, sketches)
             result.recovered = [r.run_id for r in recovered]
             return result
         finally:
@@ -177,14 +190,19 @@ def manifest_path(output_dir: Path, run_id: str) -> Path:
 
 
 def _export(
-    output_dir: Path, index: DedupIndex, config: ExportConfig, run_id: str, parts: list[Path]
+    output_dir: Path,
+    index: DedupIndex,
+    config: ExportConfig,
+    run_id: str,
+    parts: list[Path],
+    sketches: SketchLookup | None = None,
 ) -> ExportResult:
     result = ExportResult(run_id, text_parts=len(parts))
     records = sorted(read_parts(parts), key=_order)
     parquet_root = output_dir / "parquet"
     index.begin()
     try:
-        rows = _deduplicate(records, index, run_id, result)
+        rows = _deduplicate(records, index, run_id, result, sketches)
         files = _write(rows, parquet_root, run_id, config)
         previous = _read_manifest(manifest_path(output_dir, run_id))
         _write_manifest(output_dir, run_id, files, parts, result, config)
@@ -207,13 +225,20 @@ def _export(
 
 
 def _deduplicate(
-    records: list[dict[str, Any]], index: DedupIndex, run_id: str, result: ExportResult
+    records: list[dict[str, Any]],
+    index: DedupIndex,
+    run_id: str,
+    result: ExportResult,
+    sketches: SketchLookup | None = None,
 ) -> list[dict[str, Any]]:
     """Rows to write, in input order; duplicates fold their URL into the row they repeat."""
     rows: dict[int, dict[str, Any]] = {}
     for record in records:
         key = record.get("article_id") or record.get("canonical_url") or record["url"]
-        decision = index.add(str(key), record.get("text") or "")
+        text = record.get("text") or ""
+        sketch = sketches(record["url"], text) if sketches else None
+        result.sketches_reused += sketch is not None
+        decision = index.add(str(key), text, sketch)
         if decision.kind in ("new", "version"):
             rows[decision.row] = _row(record, decision)
             result.versions += decision.kind == "version"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from crawler.dedup import DedupConfig, Sketch
 from crawler.parsers.article import parse_article
 from crawler.parsers.encoding import decode_html
 
@@ -37,8 +38,14 @@ def word_count(text: str) -> int:
     return len(_WORD.findall(text))
 
 
-def extract_page(url: str, body: bytes, content_type: str | None) -> dict[str, Any]:
-    """Decode and parse one page; returns plain, picklable fields."""
+def extract_page(
+    url: str, body: bytes, content_type: str | None, dedup: DedupConfig | None = None
+) -> dict[str, Any]:
+    """Decode and parse one page; returns plain, picklable fields.
+
+    With `dedup`, also the text's dedup `sketch`, so the export does not compute it later in
+    the crawl process.
+    """
     html = decode_html(body, content_type)
     parsed = parse_article(url, html)
     text = parsed.text
@@ -63,6 +70,7 @@ def extract_page(url: str, body: bytes, content_type: str | None) -> dict[str, A
         "extractor": parsed.extractor,
         "field_sources": dict(parsed.sources),
         "no_body_reason": parsed.no_body_reason,
+        "sketch": Sketch.of(text, dedup) if dedup is not None else None,
         "filled": {
             "title": bool(parsed.title),
             "authors": bool(parsed.authors),

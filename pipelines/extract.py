@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 
+from crawler.dedup import DedupConfig
 from crawler.extract import TRACKED_FIELDS, extract_page
 from crawler.items import FetchedPage, article_record
 from crawler.pool import ExtractionPool, PoolConfig
 from crawler.run import run_id
+from crawler.signals import text_sketched
 from crawler.state import CrawlState
 
 if TYPE_CHECKING:
@@ -25,17 +27,28 @@ logger = logging.getLogger(__name__)
 
 
 class ExtractArticlePipeline:
-    def __init__(self, crawler: Crawler, pool: ExtractionPool, state: CrawlState) -> None:
+    def __init__(
+        self,
+        crawler: Crawler,
+        pool: ExtractionPool,
+        state: CrawlState,
+        dedup: DedupConfig | None = None,
+    ) -> None:
         self.crawler = crawler
         self.pool = pool
         self.state = state
         self.stats = crawler.stats
+        #: When the crawl exports at close, workers also sketch each text for its dedup.
+        self.dedup = dedup
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractArticlePipeline:
-        output_dir = Path(crawler.settings.get("OUTPUT_DIR", "output"))
-        pool = ExtractionPool(PoolConfig.from_settings(crawler.settings))
-        return cls(crawler, pool, CrawlState.in_output(output_dir))
+        settings = crawler.settings
+        output_dir = Path(settings.get("OUTPUT_DIR", "output"))
+        pool = ExtractionPool(PoolConfig.from_settings(settings))
+        exporting = settings.getbool("PARQUET_EXPORT_ENABLED", True)
+        dedup = DedupConfig.from_settings(settings) if exporting else None
+        return cls(crawler, pool, CrawlState.in_output(output_dir), dedup)
 
     def open_spider(self) -> None:
         self.pool.start()
@@ -48,7 +61,9 @@ class ExtractArticlePipeline:
         if not isinstance(item, FetchedPage):
             return item
         try:
-            fields = await self.pool.submit(extract_page, item.url, item.body, item.content_type)
+            fields = await self.pool.submit(
+                extract_page, item.url, item.body, item.content_type, self.dedup
+            )
         except Exception as exc:
             self.stats.inc_value(f"extract/failed/{type(exc).__name__}")
             raise DropItem(f"extraction failed for {item.url}: {exc!r}") from exc
@@ -78,7 +93,7 @@ class ExtractArticlePipeline:
                 )
             raise DropItem(f"published {fields['published_at']} outside the window: {item.url}")
         self.stats.inc_value("extract/articles")
-        return article_record(
+        record = article_record(
             fields,
             article_id=item.article_id,
             site=getattr(spider, "site", spider.name if spider else ""),
@@ -91,3 +106,8 @@ class ExtractArticlePipeline:
             etag=item.etag,
             last_modified=item.last_modified,
         )
+        if fields["sketch"] is not None:
+            self.crawler.signals.send_catch_log(
+                text_sketched, url=record.url, text=record.text, sketch=fields["sketch"]
+            )
+        return record

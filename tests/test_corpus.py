@@ -53,6 +53,14 @@ def test_every_unique_article_once_and_no_duplicates(corpus) -> None:
         assert kept["near_dup_cluster"]
 
 
+def test_dedup_used_the_sketches_from_the_extraction_pool(corpus) -> None:
+    """Workers sketch each text, so the export at close does not tokenise it again."""
+    _, output, _ = corpus
+    first_run = min((output / "runs").glob("*.json"))  # run ids start with their UTC time
+    stats = json.loads(first_run.read_text())["stats"]
+    assert stats["export/sketches_reused"] == stats["textstore/records"] > 0
+
+
 def test_declared_types(corpus) -> None:
     _, output, _ = corpus
     query = f"DESCRIBE SELECT * FROM read_parquet('{output / GLOB}', hive_partitioning=true)"

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from crawler.dedup import Sketch
 from crawler.export import ExportConfig, export_corpus
 from crawler.run import run_id
+from crawler.signals import text_sketched
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -27,6 +29,9 @@ class ParquetExportOnClose:
         self.crawler = crawler
         self.output_dir = output_dir
         self.config = config
+        #: Sketches from the extraction pool, by (url, hash of the text): about 1 KB an
+        #: article, held until the export.
+        self._sketches: dict[tuple[str, int], Sketch] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ParquetExportOnClose:
@@ -40,17 +45,28 @@ class ParquetExportOnClose:
         )
         # EXTENSIONS orders the close handlers: WARC files close first, the report comes last.
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(extension.text_sketched, signal=text_sketched)
         return extension
+
+    def text_sketched(self, url: str, text: str, sketch: Sketch) -> None:
+        self._sketches[url, hash(text)] = sketch
+
+    def _sketch(self, url: str, text: str) -> Sketch | None:
+        return self._sketches.get((url, hash(text)))
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         stats = self.crawler.stats
-        result = export_corpus(self.output_dir, run_id(self.crawler), config=self.config)
+        result = export_corpus(
+            self.output_dir, run_id(self.crawler), config=self.config, sketches=self._sketch
+        )
+        self._sketches.clear()
         stats.set_value("export/rows", result.rows)
         stats.set_value("export/versions", result.versions)
         stats.set_value("export/files", len(result.files))
         stats.set_value("export/bytes", result.bytes)
         stats.set_value("export/text_parts", result.text_parts)
         stats.set_value("export/recovered_runs", len(result.recovered))
+        stats.set_value("export/sketches_reused", result.sketches_reused)
         for kind, count in result.duplicates.items():
             stats.set_value(f"export/duplicates/{kind}", count)
         logger.info(
