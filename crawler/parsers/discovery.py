@@ -7,6 +7,7 @@ import re
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
@@ -157,11 +158,35 @@ def parse_feed(body: bytes, feed_url: str) -> list[Link]:
     return links
 
 
+#: Listings repeat their menus, section links and pagination on every page: the URL helpers
+#: below are pure, so their answers are cached across pages (a few MB at most).
+_URL_CACHE_SIZE = 16384
+
+
+def _absolute(base: str, origin: str, href: str) -> str:
+    """`href` resolved against `base`, without its fragment."""
+    if href.startswith("/") and not href.startswith("//"):
+        # Only the origin matters to a root-relative link, so the cache hits across pages.
+        return _resolve(origin + "/", href)
+    return _resolve(base, href)
+
+
+@lru_cache(maxsize=_URL_CACHE_SIZE)
+def _resolve(base: str, href: str) -> str:
+    return urlunsplit(urlsplit(urljoin(base, href))._replace(fragment=""))
+
+
+@lru_cache(maxsize=_URL_CACHE_SIZE)
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or ""
+
+
 def _same_site(url: str, page_url: str) -> bool:
-    host, page_host = urlsplit(url).hostname or "", urlsplit(page_url).hostname or ""
+    host, page_host = _host(url), _host(page_url)
     return host == page_host or (host in KOREAHERALD_HOSTS and page_host in KOREAHERALD_HOSTS)
 
 
+@lru_cache(maxsize=_URL_CACHE_SIZE)
 def _listing_key(url: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     """What identifies a listing apart from its page number: path and non-page parameters."""
     parts = urlsplit(url)
@@ -171,16 +196,19 @@ def _listing_key(url: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     return parts.path.rstrip("/") or "/", params
 
 
+@lru_cache(maxsize=_URL_CACHE_SIZE)
 def _has_page(url: str) -> bool:
     return any(k.lower() in _PAGE_PARAMS for k, _ in parse_qsl(urlsplit(url).query))
 
 
+@lru_cache(maxsize=_URL_CACHE_SIZE)
 def _page_number(url: str) -> str:
     params = {k.lower(): v for k, v in parse_qsl(urlsplit(url).query)}
     names = ("np", "page", "p", "pg", "pageno", "pageindex")
     return next((params[name] for name in names if name in params), "1")
 
 
+@lru_cache(maxsize=_URL_CACHE_SIZE)
 def _is_section(url: str) -> bool:
     parts = urlsplit(url)
     if parts.path.endswith("/list.php"):
@@ -188,6 +216,9 @@ def _is_section(url: str) -> bool:
         return "ct" in params or "ctv" in params
     segments = [s for s in parts.path.split("/") if s]
     return bool(segments) and segments[0] in SECTIONS and len(segments) <= 3
+
+
+_article_id = lru_cache(maxsize=_URL_CACHE_SIZE)(article_id)
 
 
 def _link_title(anchor: lxml_html.HtmlElement) -> str | None:
@@ -225,6 +256,8 @@ def parse_listing(url: str, html: str) -> Listing:
     if not isinstance(root, lxml_html.HtmlElement):
         return listing
     base = urljoin(url, next(iter(root.xpath("//base/@href")), url))
+    base_parts = urlsplit(base)
+    origin = f"{base_parts.scheme}://{base_parts.netloc}"
     # A set of elements (not ids): it keeps lxml's proxies alive, so identity stays valid.
     paging = {a for box in _PAGING_SELECTOR(root) for a in box.iter("a")}
     current_key, current_page = _listing_key(url), _page_number(url)
@@ -234,13 +267,13 @@ def parse_listing(url: str, html: str) -> Listing:
         href = (anchor.get("href") or "").strip()
         if not href or href.startswith(("#", "javascript:", "mailto:")):
             continue
-        target = urlunsplit(urlsplit(urljoin(base, href))._replace(fragment=""))
+        target = _absolute(base, origin, href)
         if not target.startswith(("http://", "https://")) or not _same_site(target, url):
             continue
         rel = (anchor.get("rel") or "").lower().split()
         if anchor.tag == "link" and "next" not in rel:
             continue
-        ident = article_id(target)
+        ident = _article_id(target)
         if ident is not None and anchor.tag == "a":
             link = by_id.get(ident)
             if link is None:
