@@ -3,8 +3,9 @@
 Runs, each `--repeat` times (medians reported): the fetch ceiling (bare Scrapy over the
 article URLs), the extraction ceiling (one process, then a pool sized to the cores), the
 full `scrapy crawl koreaherald` (WARC, extraction, dedup, Parquet), the same without WARC
-(for WARC's CPU cost), and the naive baseline (trafilatura inline in a pipeline, JSON lines).
-Then the full pipeline once more at `--scale` x N for the growth of peak RSS.
+(for WARC's CPU cost) and without JavaScript rendering (for Chromium's), and the naive
+baseline (trafilatura inline in a pipeline, JSON lines). Then the full pipeline once more at
+`--scale` x N for the growth of peak RSS.
 
 Every scenario runs as a child process. Its process tree is sampled every 50 ms: CPU is the
 sum of every process's own CPU time (extraction workers and Chromium included), peak RSS the
@@ -322,6 +323,12 @@ def run(articles: int, repeat: int, scale: int, workers: int) -> dict[str, Any]:
         repeated(
             "full_without_warc",
             lambda i: full_crawl(replica.base_url, work / f"nowarc-{i}", {"WARC_ENABLED": "False"}),
+        )
+        repeated(
+            "full_without_rendering",
+            lambda i: full_crawl(
+                replica.base_url, work / f"norender-{i}", {"KH_RENDER_JS": "False"}
+            ),
         )
         repeated(
             "naive_baseline",
