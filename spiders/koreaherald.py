@@ -115,13 +115,15 @@ class KoreaHeraldSpider(scrapy.Spider):
             self.max_articles,
             self.base_url,
         )
+        # Scrapy reads start() only while it has free download slots, so the entry listings
+        # come first: yielded after the feeds, they waited behind the feeds' articles.
+        yield self._request("/", self.parse_listing, Priority.ENTRY, start=True)
+        for name in self.sections:
+            yield self._request(f"/{SECTIONS[name].path}", self.parse_listing, Priority.ENTRY)
         yield self._request("/robots.txt", self.parse_robots, Priority.SITEMAP)
         yield self._request("/rss/newsAll", self.parse_feed, Priority.FEED)
         for name in self.sections:
             yield self._request(f"/rss/{SECTIONS[name].feed}", self.parse_feed, Priority.FEED)
-        yield self._request("/", self.parse_listing, Priority.ENTRY, start=True)
-        for name in self.sections:
-            yield self._request(f"/{SECTIONS[name].path}", self.parse_listing, Priority.ENTRY)
         if self.discovery.since < CURRENT_SITE_START:
             for code in self._legacy_codes():
                 yield self._request(
