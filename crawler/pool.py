@@ -24,11 +24,13 @@ IN_FLIGHT_PER_WORKER = 16
 
 @dataclass(frozen=True, slots=True)
 class PoolConfig:
-    """`EXTRACT_WORKERS` (0 = in the crawl process), `EXTRACT_MAX_IN_FLIGHT`, timeout."""
+    """`EXTRACT_WORKERS` (0 = in the crawl process), `EXTRACT_MAX_IN_FLIGHT`, timeout, and
+    `EXTRACT_WORKER_NICE`, added to the workers' niceness."""
 
     workers: int
     max_in_flight: int
     timeout: float
+    nice: int = 0
 
     @classmethod
     def from_settings(cls, settings: Any) -> PoolConfig:
@@ -39,7 +41,8 @@ class PoolConfig:
             2, workers * IN_FLIGHT_PER_WORKER
         )
         timeout = settings.getfloat("EXTRACT_TIMEOUT", 60.0)
-        return cls(workers=workers, max_in_flight=in_flight, timeout=timeout)
+        nice = settings.getint("EXTRACT_WORKER_NICE", 0)
+        return cls(workers=workers, max_in_flight=in_flight, timeout=timeout, nice=nice)
 
 
 class ExtractionPool:
@@ -53,7 +56,12 @@ class ExtractionPool:
     def start(self) -> None:
         if self.config.workers > 0:
             context = multiprocessing.get_context("spawn")
-            self._executor = ProcessPoolExecutor(self.config.workers, mp_context=context)
+            self._executor = ProcessPoolExecutor(
+                self.config.workers,
+                mp_context=context,
+                initializer=os.nice,
+                initargs=(self.config.nice,),
+            )
 
     async def submit(self, function: Callable[..., T], *args: Any) -> T:
         if self._slots is None:
