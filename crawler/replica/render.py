@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
+from itertools import islice
 from urllib.parse import quote_plus
 
 from crawler.replica.site import (
@@ -152,11 +153,6 @@ def _story_links(articles: list[Article], css: str) -> str:
     return f'<ul class="{css}">{items}</ul>'
 
 
-def _earlier(article: Article, pool: list[Article]) -> list[Article]:
-    """Articles of `pool` published before `article`, newest first (stable under advance)."""
-    return [a for a in pool if a.published < article.published and a is not article]
-
-
 # ---- current site ---------------------------------------------------------------------------
 
 
@@ -241,10 +237,9 @@ def current_article(site: ReplicaSite, article: Article, base: str) -> Page:
         )
     else:
         body = _current_body(article)
-    stories = site.stories()
-    earlier = _earlier(article, stories)
+    earlier = site.stories_before(article)
     popular = rng.sample(earlier[:40], min(5, len(earlier[:40])))
-    related = [a for a in earlier if a.section == article.section][:3]
+    related = list(islice((a for a in earlier if a.section == article.section), 3))
     html = (
         _head(f"{article.title} - The Korea Herald", meta)
         + '<body>\n<div id="wrap">'
@@ -565,7 +560,7 @@ def _legacy_footer() -> str:
 
 
 def _legacy_rails(site: ReplicaSite, article: Article) -> str:
-    earlier = _earlier(article, site.legacy_pages())
+    earlier = site.legacy_before(article)
     rng = random.Random(article.article_id)
     popular = rng.sample(earlier[:30], min(5, len(earlier[:30])))
     return (

@@ -6,6 +6,7 @@ sites built with the same arguments serve byte-identical pages and the same grou
 
 from __future__ import annotations
 
+import bisect
 import json
 import random
 import re
@@ -217,6 +218,7 @@ class ReplicaSite:
         self._reporters = [text.person_name(self.rng) for _ in range(40)]
         self._last_current_id = 0
         self._advances = 0
+        self._views: _Views | None = None
         self._build(n_articles)
 
     # ---- construction -------------------------------------------------------------------
@@ -444,34 +446,43 @@ class ReplicaSite:
     # ---- queries ---------------------------------------------------------------------------
 
     def get(self, article_id: str) -> Article | None:
-        for article in self.articles:
-            if article.article_id == article_id:
-                return article
-        return None
+        return self._indexed().by_id.get(article_id)
 
     def by_alias(self, ud: str) -> Article | None:
-        for article in self.articles:
-            if article.alias_ud == ud:
-                return article
-        return None
+        return self._indexed().by_alias.get(ud)
 
     def current_pages(self) -> list[Article]:
         """Every /article/N page, newest first (including the no-body page and the 404)."""
-        pages = [a for a in self.articles if a.template == "current"]
-        return sorted(pages, key=_pub, reverse=True)
+        return self._indexed().current
 
     def live_current(self) -> list[Article]:
         """Current pages a feed or sitemap would carry (no 404), newest first."""
-        return [a for a in self.current_pages() if a.kind != KIND_GONE]
+        return self._indexed().live_current
 
     def stories(self) -> list[Article]:
         """Current articles with a body, newest first."""
-        return [a for a in self.current_pages() if a.kind == KIND_ARTICLE]
+        return self._indexed().stories
 
     def legacy_pages(self) -> list[Article]:
         """Legacy-era (B and C) articles, newest first."""
-        pages = [a for a in self.articles if a.template != "current"]
-        return sorted(pages, key=_pub, reverse=True)
+        return self._indexed().legacy
+
+    def stories_before(self, article: Article) -> list[Article]:
+        """Stories published before `article`, newest first (stable under advance)."""
+        return self._indexed().before(article, "stories")
+
+    def legacy_before(self, article: Article) -> list[Article]:
+        """Legacy pages published before `article`, newest first."""
+        return self._indexed().before(article, "legacy")
+
+    def _indexed(self) -> _Views:
+        """Lookups and sorted views, rebuilt only when articles were added: the server asks
+        for them on every request, and scanning 10,000 articles each time made the replica,
+        not the crawler, the bottleneck of large benchmark runs."""
+        key = (len(self.articles), self._advances)
+        if self._views is None or self._views.key != key:
+            self._views = _Views.build(self.articles, key)
+        return self._views
 
     def no_body_ids(self) -> list[str]:
         return [a.article_id for a in self.articles if a.kind == KIND_NO_BODY]
@@ -618,6 +629,51 @@ class ReplicaSite:
         self.articles.extend(new)
         self.articles.sort(key=_pub)
         return {"new_ids": [a.article_id for a in new], "changed_id": changed.article_id}
+
+
+@dataclass(frozen=True)
+class _Views:
+    """What the server looks up per request, computed once per set of articles (the lists
+    are shared: callers must not modify them)."""
+
+    key: tuple[int, int]
+    by_id: dict[str, Article]
+    by_alias: dict[str, Article]
+    current: list[Article]
+    live_current: list[Article]
+    stories: list[Article]
+    legacy: list[Article]
+    _newest_first_keys: dict[str, list[float]]
+
+    @classmethod
+    def build(cls, articles: list[Article], key: tuple[int, int]) -> _Views:
+        by_id: dict[str, Article] = {}
+        by_alias: dict[str, Article] = {}
+        for article in articles:
+            by_id.setdefault(article.article_id, article)
+            if article.alias_ud:
+                by_alias.setdefault(article.alias_ud, article)
+        current = sorted((a for a in articles if a.template == "current"), key=_pub, reverse=True)
+        legacy = sorted((a for a in articles if a.template != "current"), key=_pub, reverse=True)
+        stories = [a for a in current if a.kind == KIND_ARTICLE]
+        return cls(
+            key,
+            by_id,
+            by_alias,
+            current,
+            [a for a in current if a.kind != KIND_GONE],
+            stories,
+            legacy,
+            {
+                "stories": [-a.published.timestamp() for a in stories],
+                "legacy": [-a.published.timestamp() for a in legacy],
+            },
+        )
+
+    def before(self, article: Article, pool: str) -> list[Article]:
+        """Articles of a newest-first pool published strictly before `article`."""
+        start = bisect.bisect_right(self._newest_first_keys[pool], -article.published.timestamp())
+        return getattr(self, pool)[start:]
 
 
 LEGACY_PAGE_SIZE = 15
