@@ -15,6 +15,7 @@ from crawler.dedup import (
     signature,
     similarity,
 )
+from crawler.replica import ReplicaSite
 from tests.crawling import SHARED
 
 _LETTERS = "etaoinshrdlucmfwypvbgk"
@@ -70,11 +71,12 @@ def test_content_hash_ignores_case_spacing_and_punctuation() -> None:
 def test_one_pass_sketch_matches_the_separate_measures() -> None:
     """`Sketch.of` tokenises once; it must agree with hashing, MinHash and sentences alone."""
     config = DedupConfig()
-    seed_texts = [path.read_text() for path in (SHARED / "seeds").glob("0*")]
-    assert seed_texts
+    real = [path.read_text() for path in (SHARED / "seeds").glob("0*")]  # when shared/ is there
+    replica = ReplicaSite(n_articles=30, seed=3).articles
+    articles = ["\n\n".join(article.paragraphs) for article in replica[:5]]
     full_width = "".join(chr(ord(c) + 0xFEE0) for c in "Full SEOUL")
     odd = f"{full_width}.\u00a0Cafe\u0301 costs \u20a91,000!\n\n\u201cQuoted.\u201d Next line"
-    for sample in [*seed_texts, text(paragraphs(7)), odd, "", " .. "]:
+    for sample in [*real, *articles, text(paragraphs(7)), odd, "", " .. "]:
         sketch = Sketch.of(sample, config)
         assert sketch.content_hash == content_hash(sample)
         assert sketch.signature == signature(sample, config)
