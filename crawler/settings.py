@@ -116,6 +116,9 @@ PARQUET_EXPORT_ENABLED = True  # export when the crawl closes; `scrapy export` d
 PARQUET_TARGET_FILE_SIZE = 256 * 2**20  # bytes; a new file starts before one would pass this
 PARQUET_ROW_GROUP_SIZE = 128 * 2**20  # bytes on disk per row group, for scans
 PARQUET_ZSTD_LEVEL = 3
+# Dedup sketches the extraction workers computed, kept (about 1.2 KB each) for the export at
+# close; a longer run's export sketches the rest itself. 200,000 is about 240 MB at most.
+EXPORT_SKETCHES_KEPT = 200_000
 
 # --- Dedup (tuned on the replica's ground truth; see README) ----------------------------------
 DEDUP_SHINGLE_SIZE = 5  # word n-grams

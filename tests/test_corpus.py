@@ -61,6 +61,22 @@ def test_dedup_used_the_sketches_from_the_extraction_pool(corpus) -> None:
     assert stats["export/sketches_reused"] == stats["textstore/records"] > 0
 
 
+def test_sketches_past_the_cap_are_computed_by_the_export(tmp_path: Path) -> None:
+    site = ReplicaSite(n_articles=40, seed=12)
+    with ReplicaServer(site) as server:
+        result = run_crawl(
+            server.base_url,
+            tmp_path,
+            "since=2011-01-01",
+            settings={"EXPORT_SKETCHES_KEPT": "5"},
+            now=site.now,
+        )
+    assert result.returncode == 0, result.log[-3000:]
+    assert result.stats["export/sketches_reused"] == 5
+    unique = {row["article_id"] for row in site.ground_truth() if not row["duplicate_of"]}
+    assert {row["article_id"] for row in _rows(tmp_path)} == unique
+
+
 def test_declared_types(corpus) -> None:
     _, output, _ = corpus
     query = f"DESCRIBE SELECT * FROM read_parquet('{output / GLOB}', hive_partitioning=true)"

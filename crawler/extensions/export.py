@@ -25,13 +25,16 @@ logger = logging.getLogger(__name__)
 
 
 class ParquetExportOnClose:
-    def __init__(self, crawler: Crawler, output_dir: Path, config: ExportConfig) -> None:
+    def __init__(
+        self, crawler: Crawler, output_dir: Path, config: ExportConfig, sketches_kept: int
+    ) -> None:
         self.crawler = crawler
         self.output_dir = output_dir
         self.config = config
-        #: Sketches from the extraction pool, by (url, hash of the text): about 1 KB an
-        #: article, held until the export.
+        #: Sketches from the extraction pool, by (url, hash of the text): about 1.2 KB an
+        #: article, held until the export; past `sketches_kept`, the export computes them.
         self._sketches: dict[tuple[str, int], Sketch] = {}
+        self._sketches_kept = sketches_kept
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ParquetExportOnClose:
@@ -42,6 +45,7 @@ class ParquetExportOnClose:
             crawler,
             Path(settings.get("OUTPUT_DIR", "output")),
             ExportConfig.from_settings(settings),
+            settings.getint("EXPORT_SKETCHES_KEPT", 200_000),
         )
         # EXTENSIONS orders the close handlers: WARC files close first, the report comes last.
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
@@ -49,7 +53,8 @@ class ParquetExportOnClose:
         return extension
 
     def text_sketched(self, url: str, text: str, sketch: Sketch) -> None:
-        self._sketches[url, hash(text)] = sketch
+        if len(self._sketches) < self._sketches_kept:
+            self._sketches[url, hash(text)] = sketch
 
     def _sketch(self, url: str, text: str) -> Sketch | None:
         return self._sketches.get((url, hash(text)))
