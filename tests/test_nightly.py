@@ -126,6 +126,34 @@ def test_second_run_fetches_new_and_rechecks_only(tmp_path: Path) -> None:
     assert "5 new, 1 updated" in second.stdout
 
 
+def test_recheck_of_a_server_ignoring_conditionals_is_an_identical_payload_revisit(
+    tmp_path: Path,
+) -> None:
+    site = ReplicaSite(n_articles=60, seed=8)
+    output = tmp_path / "out"
+    with ReplicaServer(site) as server:
+        first = run_nightly(server.base_url, output, site.now)
+        assert first.returncode == ExitCode.OK, first.stdout + first.stderr
+        rows_before = corpus_keys(output)
+        server.honour_conditionals = False
+        start = len(server.requests)
+        second = run_nightly(server.base_url, output, site.now)
+        assert second.returncode == ExitCode.OK, second.stdout + second.stderr
+        requests = server.requests[start:]
+    rechecks = [r for r in requests if article_id(r.path) and "If-None-Match" in r.headers]
+    assert rechecks and {r.status for r in rechecks} == {200}, "the server ignored them"
+    summary = last_report(output)["summary"]
+    assert summary["new_articles"] == summary["updated_articles"] == 0
+    assert summary["unchanged_rechecks"] == len(rechecks)
+    identical = [
+        r
+        for r in warc_records(output)
+        if r[0] == "revisit" and r[1].endswith("identical-payload-digest")
+    ]
+    assert len(identical) == len(rechecks)
+    assert corpus_keys(output) == rows_before
+
+
 def test_second_start_exits_with_lock_held_and_touches_nothing(tmp_path: Path) -> None:
     output = tmp_path / "out"
     (output / "state").mkdir(parents=True)

@@ -191,7 +191,9 @@ class _Handler(BaseHTTPRequestHandler):
         common = {"ETag": etag, "Last-Modified": _http_date(page.last_modified)}
         if page.gzip:
             common["Vary"] = "Accept-Encoding"
-        if _not_modified(self.headers, etag, page.last_modified):
+        if self.server.replica.honour_conditionals and _not_modified(
+            self.headers, etag, page.last_modified
+        ):
             self.send_response(304)
             for name, value in common.items():
                 self.send_header(name, value)
@@ -239,6 +241,9 @@ class ReplicaServer:
         self.base_url = f"http://{self.host}:{self.port}"
         self.requests: list[RequestLog] = []
         self.sent_payloads: dict[str, bytes] = {}
+        #: False plays a server that ignores If-None-Match / If-Modified-Since and sends the
+        #: same 200 again, as many do: a re-check then finds an identical payload.
+        self.honour_conditionals = True
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
