@@ -42,6 +42,10 @@ class PoolConfig:
         )
         timeout = settings.getfloat("EXTRACT_TIMEOUT", 60.0)
         nice = settings.getint("EXTRACT_WORKER_NICE", 0)
+        if nice < 0:
+            # Lowering niceness needs root; the workers would fail to start and every page
+            # would be dropped, so say it up front.
+            raise ValueError(f"EXTRACT_WORKER_NICE must be 0 or more, got {nice}")
         return cls(workers=workers, max_in_flight=in_flight, timeout=timeout, nice=nice)
 
 

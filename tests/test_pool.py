@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 
+import pytest
+from scrapy.settings import Settings
+
 from crawler.pool import ExtractionPool, PoolConfig
 
 
@@ -16,3 +19,8 @@ def test_workers_run_nicer_than_the_crawl_process() -> None:
     finally:
         pool.close()
     assert worker_niceness == min(os.nice(0) + 5, 19)
+
+
+def test_negative_niceness_is_refused_up_front() -> None:
+    with pytest.raises(ValueError, match="EXTRACT_WORKER_NICE"):
+        PoolConfig.from_settings(Settings({"EXTRACT_WORKER_NICE": -5}))
