@@ -45,9 +45,10 @@ _MONTHLY_SITEMAP = re.compile(r"(20\d\d)[-_/]?(0[1-9]|1[0-2])(?!\d)")
 class Priority:
     """Articles first, so a capped or interrupted crawl keeps what it found.
 
-    Browser renders go before everything: each takes seconds, so they should run beside the
-    plain fetches rather than after them. The entry listings (home page, section roots) are
-    a handful and come next, so a listing that needs the browser is found early.
+    The first render of a listing that needs the browser goes before everything: starting
+    Chromium takes seconds, so it should run beside the plain fetches rather than after
+    them. Its later pages are pagination like any other. The entry listings (home page,
+    section roots) are a handful and come next, so such a listing is found early.
     """
 
     RENDER = 30
@@ -166,7 +167,7 @@ class KoreaHeraldSpider(scrapy.Spider):
             yield self._request(
                 response.url,
                 self.parse_listing,
-                Priority.LISTING,
+                Priority.RENDER,
                 page_number=response.meta.get("page_number", 1),
                 render=True,
                 again=True,
@@ -267,7 +268,7 @@ class KoreaHeraldSpider(scrapy.Spider):
         return scrapy.Request(
             absolute,
             callback=callback,
-            priority=Priority.RENDER if render else priority,
+            priority=priority,
             meta=meta,
             dont_filter=again,  # a re-render of a URL the dupefilter has already seen
         )
