@@ -144,6 +144,7 @@ class Sketch:
     signature: array[int]
     sentences: array[int]
     indexed: bool  # False for a text without words: matched by key only, never by content
+    config: DedupConfig  # what it was computed with; an index recomputes any other
 
     @classmethod
     def of(cls, text: str, config: DedupConfig) -> Sketch:
@@ -156,6 +157,7 @@ class Sketch:
             _words_signature(words, config),
             _sentences_digest(per_sentence),
             bool(words),
+            config,
         )
 
 
@@ -238,9 +240,11 @@ class DedupIndex:
         A known key is compared with its latest version only: unchanged (or above the
         threshold) adds nothing, anything else is the next version, never dropped. An unknown
         key is checked against all content by exact hash, then by LSH candidates. `sketch`,
-        if given, must be `Sketch.of(text, config)` computed elsewhere.
+        if given, is `Sketch.of(text, ...)` computed elsewhere; one made with another config
+        is ignored.
         """
-        sketch = sketch or Sketch.of(text, self.config)
+        if sketch is None or sketch.config != self.config:
+            sketch = Sketch.of(text, self.config)
         digest = sketch.content_hash
         latest = self.db.execute(
             "SELECT r.id, r.version, r.cluster, r.content_hash, r.signature, r.sentences"

@@ -84,6 +84,14 @@ def test_one_pass_sketch_matches_the_separate_measures() -> None:
         assert sketch.indexed == bool(sample.strip(" ."))
 
 
+def test_a_sketch_made_with_another_config_is_not_trusted(index: DedupIndex) -> None:
+    original = text(paragraphs(3))
+    first = index.add("10000003", original)
+    foreign = Sketch.of(text(paragraphs(4)), DedupConfig(num_perm=128, bands=16))
+    again = index.add("10000003", original, foreign)
+    assert (again.kind, again.row) == ("same_article", first.row)
+
+
 def test_sentence_edit_is_the_same_story_and_paragraph_rewrite_is_not() -> None:
     config = DedupConfig()
     for seed in range(60):
