@@ -8,8 +8,8 @@ the naive baseline (trafilatura inline in a pipeline, JSON lines). Then the full
 once more at `--scale` x N for the growth of peak RSS.
 
 Every scenario runs as a child process. Its process tree is sampled every 50 ms: CPU is the
-sum of every process's own CPU time (extraction workers and Chromium included), peak RSS the
-largest sum of RSS.
+sum of every process's own CPU time (extraction workers and Chromium included; or rusage, if
+larger), peak RSS the largest sum of RSS.
 The replica runs in a process of its own, so its CPU is not counted. Politeness is off.
 """
 
@@ -70,7 +70,7 @@ def measure(
             command, cwd=cwd, stdout=out, stderr=err, text=True, env=environment
         )
         sampler = TreeSampler(process.pid)
-        _, status = os.waitpid(process.pid, 0)
+        _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - start
         sampler.stop()
         out.seek(0)
@@ -85,21 +85,22 @@ def measure(
         reported = json.loads(stdout.strip().splitlines()[-1])
         if reported["responses"] != expect_responses:
             raise RuntimeError(f"{command[4]} got {reported} of {expect_responses} responses")
-    return Measure(seconds, sampler.cpu_seconds, sampler.bytes / 2**20)
+    cpu = max(sampler.cpu_seconds, usage.ru_utime + usage.ru_stime)
+    return Measure(seconds, cpu, sampler.bytes / 2**20)
 
 
 class TreeSampler:
     """Samples a process tree every 50 ms until stopped: peak summed RSS, and CPU per process.
 
     CPU is each process's own user + system time at its last sample, summed over every
-    process seen. The kernel's rusage of waited-for children would miss processes whose
-    parent never waits for them (a multiprocessing fork server and its workers); sampling
-    misses at most the last 50 ms of each process instead.
+    process seen (by pid and start time, so a reused pid is another process). It misses the
+    last 50 ms of each process; the kernel's rusage instead misses processes nobody waits
+    for (a multiprocessing fork server's workers). `measure` takes the larger of the two.
     """
 
     def __init__(self, pid: int) -> None:
         self.bytes = 0
-        self._cpu: dict[int, float] = {}
+        self._cpu: dict[tuple[int, float], float] = {}
         self._done = threading.Event()
         self._root = psutil.Process(pid)
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -121,7 +122,8 @@ class TreeSampler:
                     with process.oneshot():
                         rss += process.memory_info().rss
                         times = process.cpu_times()
-                        self._cpu[process.pid] = times.user + times.system
+                        key = (process.pid, process.create_time())
+                        self._cpu[key] = times.user + times.system
                 except psutil.Error:
                     pass
             self.bytes = max(self.bytes, rss)
