@@ -6,20 +6,23 @@ If-None-Match / If-Modified-Since; a 304, or a 200 whose payload digest equals t
 one, is an unchanged re-check (the WARC extension archives it as a revisit) and goes no
 further. A changed article goes on to extraction and becomes a new version. Articles seen before
 but not stored (dropped for their date) are skipped when their date is outside the window.
+A legacy link whose redirect to a current article was seen before counts as that article.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from crawler.run import crawl_now
-from crawler.state import CrawlState
+from crawler.state import CrawlState, KnownArticle
 from crawler.urls import article_id as current_id
 
 if TYPE_CHECKING:
@@ -31,6 +34,9 @@ logger = logging.getLogger(__name__)
 
 #: request.meta key holding what the last stored fetch of the article looked like.
 RECHECK_KEY = "recheck"
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+#: Current-site ids: 6 to 10 digits (legacy ids, the aliases, have 14).
+_CURRENT_ID = re.compile(r"\d{6,10}")
 
 
 class IncrementalMiddleware:
@@ -56,7 +62,16 @@ class IncrementalMiddleware:
             return
         known = self.state.lookup(article_id)
         if known is None:
-            return
+            if _CURRENT_ID.fullmatch(article_id):
+                return
+            target = self.state.alias_target(article_id)
+            if target is None:
+                return
+            known = self.state.lookup(target)
+            if known is None or not self._past_recheck(known):
+                return  # follow the redirect: its target is fetched or re-checked as usual
+            self.crawler.stats.inc_value("incremental/skipped_stored_alias")
+            raise IgnoreRequest(f"{article_id} redirects to stored article {target}")
         stats = self.crawler.stats
         if not known.stored:
             window = getattr(self.crawler.spider, "window", None)
@@ -64,7 +79,7 @@ class IncrementalMiddleware:
                 stats.inc_value("incremental/skipped_out_of_window")
                 raise IgnoreRequest(f"article {article_id} was published outside the window")
             return
-        if known.published_at is not None and known.published_at < self.recheck_after:
+        if self._past_recheck(known):
             stats.inc_value("incremental/skipped_stored")
             raise IgnoreRequest(f"article {article_id} is stored and past the re-check window")
         if known.etag:
@@ -78,7 +93,16 @@ class IncrementalMiddleware:
         }
         stats.inc_value("incremental/rechecked")
 
+    def _past_recheck(self, known: KnownArticle) -> bool:
+        return (
+            known.stored
+            and known.published_at is not None
+            and known.published_at < self.recheck_after
+        )
+
     def process_response(self, request: Request, response: Response) -> Response:
+        if response.status in _REDIRECTS:
+            self._remember_alias(request, response)
         recheck: dict[str, Any] | None = request.meta.get(RECHECK_KEY)
         if recheck is None:
             return response
@@ -95,6 +119,16 @@ class IncrementalMiddleware:
         article_id = current_id(request.url) or request.meta["article_id"]
         self.state.touch(article_id, datetime.now(UTC))
         raise IgnoreRequest(f"article {article_id} unchanged ({kind})")
+
+    def _remember_alias(self, request: Request, response: Response) -> None:
+        """A legacy id that redirects to a current article URL is that article."""
+        alias = current_id(request.url) or request.meta.get("article_id")
+        location = response.headers.get(b"Location")
+        if not alias or _CURRENT_ID.fullmatch(alias) or not location:
+            return
+        target = current_id(urljoin(request.url, location.decode("latin-1")))
+        if target and _CURRENT_ID.fullmatch(target):
+            self.state.record_alias(alias, target)
 
     def spider_closed(self, spider: Any) -> None:
         self.state.close()

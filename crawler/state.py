@@ -4,8 +4,9 @@ An article is recorded as stored once its text is durably in the text store (a p
 renamed into place), with its URLs, first and last fetch, ETag/Last-Modified, payload
 digest, content hash and the number of distinct texts seen. An article fetched but dropped
 for its publication date is recorded as seen, so later runs need not fetch it to learn
-that date again. The nightly run uses it to skip what it has
-and to re-check recent articles with conditional GETs.
+that date again. Legacy ids that redirect to a current article are remembered as aliases,
+so later runs need not fetch the redirect to learn where it goes. The nightly run uses it
+to skip what it has and to re-check recent articles with conditional GETs.
 """
 
 from __future__ import annotations
@@ -37,6 +38,12 @@ CREATE TABLE IF NOT EXISTS articles (
     version INTEGER NOT NULL DEFAULT 0,
     stored INTEGER NOT NULL DEFAULT 0
 )
+"""
+_ALIAS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS aliases (
+    alias_id TEXT PRIMARY KEY,      -- a legacy view.php id that redirects...
+    article_id TEXT NOT NULL        -- ...to this current article id
+) WITHOUT ROWID
 """
 
 
@@ -70,6 +77,7 @@ class CrawlState:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(_SCHEMA)
+        self._db.execute(_ALIAS_SCHEMA)
         self._add_missing_columns()
 
     def _add_missing_columns(self) -> None:
@@ -96,6 +104,15 @@ class CrawlState:
             return None
         published = datetime.fromisoformat(row[0]) if row[0] else None
         return KnownArticle(article_id, published, *row[1:6], bool(row[6]))
+
+    def record_alias(self, alias_id: str, article_id: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO aliases VALUES (?, ?)", (alias_id, article_id))
+
+    def alias_target(self, alias_id: str) -> str | None:
+        row = self._db.execute(
+            "SELECT article_id FROM aliases WHERE alias_id = ?", (alias_id,)
+        ).fetchone()
+        return row[0] if row else None
 
     def record_stored(self, records: Iterable[dict[str, Any]]) -> None:
         """Upsert articles whose text part is now complete on disk."""

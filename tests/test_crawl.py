@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from crawler.replica import ReplicaServer, ReplicaSite
+from crawler.state import CrawlState
 from crawler.urls import article_id
 from tests.crawling import SHARED, CrawlResult, run_crawl
 
@@ -115,6 +116,31 @@ def test_max_articles_caps_the_crawl(replica, tmp_path: Path) -> None:
     result = run_crawl(replica.base_url, tmp_path, "max_articles=5", "since=2011-01-01")
     assert result.returncode == 0, result.log[-3000:]
     assert len(result.items) == 5
+
+
+def test_a_legacy_alias_seen_redirecting_to_a_stored_article_is_not_fetched_again(
+    tmp_path: Path,
+) -> None:
+    site = ReplicaSite(n_articles=80, seed=9)
+    aliases = {a.alias_ud: a.article_id for a in site.articles if a.alias_ud}
+    with ReplicaServer(site) as server:
+        first = run_crawl(server.base_url, tmp_path, "since=2011-01-01", now=site.now)
+        first_requests = list(server.requests)
+        site.advance(days=10, new_articles=2)
+        start = len(server.requests)
+        second = run_crawl(server.base_url, tmp_path, "since=2011-01-01", now=site.now)
+        second_requests = server.requests[start:]
+    assert first.returncode == 0 and second.returncode == 0, second.log[-3000:]
+    alias_paths = {f"/view.php?ud={ud}" for ud in aliases}
+    assert len(alias_paths) == 3
+    assert alias_paths <= {r.path for r in first_requests if r.status == 301}
+    assert not alias_paths & {r.path for r in second_requests}
+    assert second.stats["incremental/skipped_stored_alias"] == len(alias_paths)
+    state = CrawlState.in_output(tmp_path)
+    try:
+        assert {ud: state.alias_target(ud) for ud in aliases} == aliases
+    finally:
+        state.close()
 
 
 def test_default_window_takes_the_last_two_days(tmp_path: Path) -> None:
