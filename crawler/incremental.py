@@ -12,7 +12,6 @@ A legacy link whose redirect to a current article was seen before counts as that
 from __future__ import annotations
 
 import logging
-import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +22,8 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from crawler.run import crawl_now
 from crawler.state import CrawlState, KnownArticle
-from crawler.urls import article_id as current_id
+from crawler.urls import article_id as url_article_id
+from crawler.urls import is_current_id
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -35,8 +35,11 @@ logger = logging.getLogger(__name__)
 #: request.meta key holding what the last stored fetch of the article looked like.
 RECHECK_KEY = "recheck"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-#: Current-site ids: 6 to 10 digits (legacy ids, the aliases, have 14).
-_CURRENT_ID = re.compile(r"\d{6,10}")
+
+
+def _article_id(request: Request) -> str | None:
+    """The URL decides first: a legacy alias redirected to /article/N carries the alias id."""
+    return url_article_id(request.url) or request.meta.get("article_id")
 
 
 class IncrementalMiddleware:
@@ -56,13 +59,12 @@ class IncrementalMiddleware:
         return middleware
 
     def process_request(self, request: Request) -> None:
-        # The URL decides first: a legacy alias redirected to /article/N carries the alias id.
-        article_id = current_id(request.url) or request.meta.get("article_id")
+        article_id = _article_id(request)
         if not article_id or RECHECK_KEY in request.meta:
             return
         known = self.state.lookup(article_id)
         if known is None:
-            if _CURRENT_ID.fullmatch(article_id):
+            if is_current_id(article_id):
                 return
             target = self.state.alias_target(article_id)
             if target is None:
@@ -116,18 +118,18 @@ class IncrementalMiddleware:
             return response
         kind = "not_modified" if response.status == 304 else "identical_payload"
         stats.inc_value(f"incremental/unchanged/{kind}")
-        article_id = current_id(request.url) or request.meta["article_id"]
+        article_id = _article_id(request)
         self.state.touch(article_id, datetime.now(UTC))
         raise IgnoreRequest(f"article {article_id} unchanged ({kind})")
 
     def _remember_alias(self, request: Request, response: Response) -> None:
         """A legacy id that redirects to a current article URL is that article."""
-        alias = current_id(request.url) or request.meta.get("article_id")
+        alias = _article_id(request)
         location = response.headers.get(b"Location")
-        if not alias or _CURRENT_ID.fullmatch(alias) or not location:
+        if not alias or is_current_id(alias) or not location:
             return
-        target = current_id(urljoin(request.url, location.decode("latin-1")))
-        if target and _CURRENT_ID.fullmatch(target):
+        target = url_article_id(urljoin(request.url, location.decode("latin-1")))
+        if target and is_current_id(target):
             self.state.record_alias(alias, target)
 
     def spider_closed(self, spider: Any) -> None:

@@ -30,7 +30,9 @@ _TRACKING_PREFIXES = ("utm_",)
 #: Parameters of legacy article links that only say where the reader came from.
 _LEGACY_VIEW_NOISE = frozenset({"np", "mp", "md", "ctv", "kr"})
 
-_CURRENT_ID = re.compile(r"^/(?:amp/)?article/(\d{6,10})/?$")
+_CURRENT_DIGITS = r"\d{6,10}"
+_CURRENT_ID = re.compile(rf"^/(?:amp/)?article/({_CURRENT_DIGITS})/?$")
+_CURRENT_ID_ONLY = re.compile(_CURRENT_DIGITS)
 _LEGACY_UD = re.compile(r"(\d{14})")
 
 
@@ -58,6 +60,11 @@ def article_id(url: str) -> str | None:
                 if found:
                     return found.group(1)
     return None
+
+
+def is_current_id(ident: str) -> bool:
+    """An id of the current site (`/article/N`), as opposed to a 14-digit legacy `ud`."""
+    return _CURRENT_ID_ONLY.fullmatch(ident) is not None
 
 
 def canonical_url(url: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.urls import article_id, canonical_url, rebase
+from crawler.urls import article_id, canonical_url, is_current_id, rebase
 
 VARIANTS = [
     "https://www.koreaherald.com/article/10493730",
@@ -49,3 +49,9 @@ def test_rebase_moves_site_hosts_only() -> None:
     base = "http://127.0.0.1:8000"
     assert rebase("https://m.koreaherald.com/article/1?x=1", base) == base + "/article/1?x=1"
     assert rebase("https://example.com/a", base) == "https://example.com/a"
+
+
+def test_current_ids_are_told_from_legacy_ones() -> None:
+    assert is_current_id("10493730")
+    assert not is_current_id("20200116000798")
+    assert not is_current_id("1049373x")
