@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from crawler.replica import render
@@ -159,7 +160,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, head: bool) -> None:
         replica = self.server.replica
         with replica.site.lock:
-            result = route(replica.site, self.path, replica.base_url)
+            result = replica.site.route(self.path, replica.base_url)
         if isinstance(result, Redirect):
             status = 301
             body = f'<html><body><a href="{result.location}">Moved</a></body></html>'.encode()
@@ -230,10 +231,22 @@ class _HTTPServer(ThreadingHTTPServer):
     replica: ReplicaServer
 
 
-class ReplicaServer:
-    """Serves a `ReplicaSite` on 127.0.0.1 from a daemon thread; use as a context manager."""
+class ServedSite(Protocol):
+    """What the server needs of a replica site: a clock, a lock held while rendering, and
+    the page (or redirect, or None for 404) for a request target. `ReplicaSite` is the Korea
+    Herald; other sites' replicas implement the same three members."""
 
-    def __init__(self, site: ReplicaSite, host: str = "127.0.0.1", port: int = 0) -> None:
+    lock: threading.RLock
+    now: datetime
+
+    def route(self, target: str, base: str) -> render.Page | Redirect | None: ...
+
+
+class ReplicaServer:
+    """Serves a replica site on 127.0.0.1 (or another loopback address) from a daemon thread;
+    use as a context manager."""
+
+    def __init__(self, site: ServedSite, host: str = "127.0.0.1", port: int = 0) -> None:
         self.site = site
         self._httpd = _HTTPServer((host, port), _Handler)
         self._httpd.replica = self

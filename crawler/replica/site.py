@@ -557,6 +557,12 @@ class ReplicaSite:
         rest = sorted(paths - {article.canonical_path})
         return [article.canonical_path, *rest]
 
+    def route(self, target: str, base: str) -> object:
+        """The page, redirect or None (404) for a request target: what the server serves."""
+        from crawler.replica.server import route  # the server module renders this site
+
+        return route(self, target, base)
+
     # ---- ground truth ---------------------------------------------------------------------
 
     def ground_truth(self) -> list[dict]:
