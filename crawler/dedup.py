@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Literal
 
 from rensa import RMinHash
 
+from crawler.state import SINGLE_SITE_RELEASE_SITE
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
@@ -27,12 +29,14 @@ Kind = Literal["new", "version", "same_article", "exact", "near"]
 
 _WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"(?<=[.!?\"])\s+|\n+")
+#: `PRAGMA user_version` of the current layout; 0 is the single-site release (bare ids).
+SCHEMA_VERSION = 2
 _SIGNATURE_MASK = 0xFFFF  # b-bit MinHash: 16 bits per value halve the state, bias < 2e-5
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rows (
     id INTEGER PRIMARY KEY,          -- one per exported Parquet row, in export order
-    key TEXT NOT NULL,               -- article_id, else canonical URL
+    key TEXT NOT NULL,               -- site:article_id, else canonical URL
     version INTEGER NOT NULL,
     cluster TEXT NOT NULL,
     content_hash BLOB NOT NULL,
@@ -220,6 +224,24 @@ class DedupIndex:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(_SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """The single-site release keyed articles by bare id: scope them by that site, in
+        keys and cluster names alike, so they cannot meet another site's ids."""
+        if self.db.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+            return
+        prefix = f"{SINGLE_SITE_RELEASE_SITE}:"
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            for table in ("rows", "articles"):
+                self.db.execute(
+                    f"UPDATE {table} SET key = ? || key WHERE key NOT LIKE '%:%'", (prefix,)
+                )
+            self.db.execute(
+                "UPDATE rows SET cluster = ? || cluster WHERE cluster NOT LIKE '%:%'", (prefix,)
+            )
+            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         self.db.close()

@@ -18,12 +18,13 @@ from datetime import UTC, datetime
 from itertools import count
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from crawler.dedup import Decision, DedupConfig, DedupIndex, Sketch
+from crawler.items import Article, stored_columns
 from crawler.textstore import part_paths, read_parts
 
 if TYPE_CHECKING:
@@ -34,52 +35,22 @@ STATE_FILE = "dedup.sqlite3"
 _ROW_OVERHEAD = 512  # bytes assumed per row besides its text, to size row groups
 _INITIAL_RATIO = 0.4  # on-disk / in-memory bytes assumed before the first row group is written
 
+#: Arrow types of the column types `crawler.items.Article` declares.
+_ARROW_TYPES = {
+    "string": pa.string(),
+    "int16": pa.int16(),
+    "int32": pa.int32(),
+    "int64": pa.int64(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+    "list<string>": pa.list_(pa.string()),
+    "map<string,string>": pa.map_(pa.string(), pa.string()),
+}
+#: The Parquet schema, derived from the Article record: one field list for the whole pipeline.
 SCHEMA = pa.schema(
-    [
-        ("article_id", pa.string()),
-        ("site", pa.string()),
-        ("url", pa.string()),
-        ("canonical_url", pa.string()),
-        ("title", pa.string()),
-        ("subtitle", pa.string()),
-        ("authors", pa.list_(pa.string())),
-        ("section", pa.string()),
-        ("published_at", pa.timestamp("us", tz="UTC")),
-        ("updated_at", pa.timestamp("us", tz="UTC")),
-        ("crawled_at", pa.timestamp("us", tz="UTC")),
-        ("language", pa.string()),
-        ("text", pa.string()),
-        ("word_count", pa.int32()),
-        ("content_hash", pa.string()),
-        ("near_dup_cluster", pa.string()),
-        ("duplicate_urls", pa.list_(pa.string())),
-        ("version", pa.int32()),
-        ("extractor", pa.string()),
-        ("http_status", pa.int16()),
-        ("warc_filename", pa.string()),
-        ("warc_offset", pa.int64()),
-        ("warc_length", pa.int64()),
-        ("warc_record_id", pa.string()),
-        ("run_id", pa.string()),
-        # Beyond the contract: what corpus users filter and join on.
-        ("keywords", pa.list_(pa.string())),
-        ("image_urls", pa.list_(pa.string())),
-        ("template", pa.string()),
-        ("discovered_via", pa.string()),
-    ],
-    metadata={"newscrawl.schema_version": "1"},
+    [(name, _ARROW_TYPES[kind]) for name, kind, _ in stored_columns()],
+    metadata={"newscrawl.schema_version": "2"},
 )
-DICTIONARY_COLUMNS = [
-    "site",
-    "section",
-    "language",
-    "extractor",
-    "template",
-    "discovered_via",
-    "warc_filename",
-    "run_id",
-]
-_TIMESTAMPS = ("published_at", "updated_at", "crawled_at")
+DICTIONARY_COLUMNS = [name for name, _, dictionary in stored_columns() if dictionary]
 
 
 class ExportError(Exception):
@@ -121,6 +92,11 @@ class ExportResult:
     text_parts: int = 0
     recovered: list[str] = field(default_factory=list)  # runs completed after a crash
     sketches_reused: int = 0  # texts whose dedup sketch came from the extraction pool
+    #: Per site: rows, versions, duplicates/<kind> and bytes, for the per-site report.
+    by_site: dict[str, Counter[str]] = field(default_factory=dict)
+
+    def count(self, site: str, key: str, value: int = 1) -> None:
+        self.by_site.setdefault(site, Counter())[key] += value
 
 
 #: Finds a text's dedup sketch computed earlier (by url and text), or None.
@@ -198,7 +174,7 @@ def _export(
     sketches: SketchLookup | None = None,
 ) -> ExportResult:
     result = ExportResult(run_id, text_parts=len(parts))
-    records = sorted(read_parts(parts), key=_order)
+    records = sorted((Article.from_record(r) for r in read_parts(parts)), key=_order)
     parquet_root = output_dir / "parquet"
     index.begin()
     try:
@@ -221,11 +197,14 @@ def _export(
     result.rows = len(rows)
     result.files = [file.final for file in files]
     result.bytes = sum(file.bytes for file in files)
+    for file in files:
+        site = unquote(file.final.parent.parent.name.removeprefix("site="))
+        result.count(site, "bytes", file.bytes)
     return result
 
 
 def _deduplicate(
-    records: list[dict[str, Any]],
+    records: list[Article],
     index: DedupIndex,
     run_id: str,
     result: ExportResult,
@@ -234,17 +213,18 @@ def _deduplicate(
     """Rows to write, in input order; duplicates fold their URL into the row they repeat."""
     rows: dict[int, dict[str, Any]] = {}
     for record in records:
-        key = record.get("article_id") or record.get("canonical_url") or record["url"]
-        text = record.get("text") or ""
-        sketch = sketches(record["url"], text) if sketches else None
+        sketch = sketches(record.url, record.text) if sketches else None
         result.sketches_reused += sketch is not None
-        decision = index.add(str(key), text, sketch)
+        decision = index.add(record.key(), record.text, sketch)
         if decision.kind in ("new", "version"):
             rows[decision.row] = _row(record, decision)
             result.versions += decision.kind == "version"
+            result.count(record.site, "rows")
+            result.count(record.site, "versions", decision.kind == "version")
             continue
         result.duplicates[decision.kind] += 1
-        url = record.get("canonical_url") or record["url"]
+        result.count(record.site, f"duplicates/{decision.kind}")
+        url = record.canonical_url or record.url
         target = rows.get(decision.row)
         if target is None:
             if decision.kind != "same_article":
@@ -254,39 +234,26 @@ def _deduplicate(
     return list(rows.values())
 
 
-def _row(record: dict[str, Any], decision: Decision) -> dict[str, Any]:
-    row = {name: record.get(name) for name in SCHEMA.names}
-    for name in _TIMESTAMPS:
-        row[name] = _timestamp(record.get(name))
-    row.update(
-        authors=record.get("authors") or [],
-        keywords=record.get("keywords") or [],
-        image_urls=[image["url"] for image in record.get("images") or [] if image.get("url")],
-        text=record.get("text") or "",
-        content_hash=decision.content_hash,
-        near_dup_cluster=decision.cluster,
-        duplicate_urls=[],
-        version=decision.version,
-    )
+def _row(record: Article, decision: Decision) -> dict[str, Any]:
+    record.content_hash = decision.content_hash
+    record.near_dup_cluster = decision.cluster
+    record.version = decision.version
+    record.duplicate_urls = []
+    row = {name: getattr(record, name) for name in SCHEMA.names}
+    row["field_sources"] = list(record.field_sources.items())
     return row
 
 
-def _timestamp(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    moment = datetime.fromisoformat(value)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+_EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
-def _order(record: dict[str, Any]) -> tuple[bool, datetime, str, datetime]:
-    """Earliest publication first, so it is the row a cluster keeps; then id, then crawl time."""
-    published = _timestamp(record.get("published_at"))
-    crawled = _timestamp(record.get("crawled_at")) or datetime.min.replace(tzinfo=UTC)
+def _order(record: Article) -> tuple[bool, datetime, str, datetime]:
+    """Earliest publication first, so it is the row a cluster keeps; then key, then crawl time."""
     return (
-        published is None,
-        published or datetime.min.replace(tzinfo=UTC),
-        str(record.get("article_id") or record.get("url")),
-        crawled,
+        record.published_at is None,
+        record.published_at or _EPOCH,
+        record.key(),
+        record.crawled_at or _EPOCH,
     )
 
 
@@ -295,7 +262,7 @@ def _write(
 ) -> list[_File]:
     partitions: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in rows:
-        day = row["crawled_at"].date().isoformat()
+        day = (row["crawled_at"] or _EPOCH).date().isoformat()
         partitions.setdefault((row["site"], day), []).append(row)
     serials = count()
     files: list[_File] = []

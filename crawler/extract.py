@@ -1,4 +1,4 @@
-"""Page -> extracted article fields: the CPU-bound step, run in worker processes.
+"""Page -> `Article`: the CPU-bound step, run in worker processes.
 
 Everything here is a pure function of its inputs, so it runs the same in the crawl's pool,
 in `scrapy rebuild` over old WARC files, and in the benchmark.
@@ -6,22 +6,19 @@ in `scrapy rebuild` over old WARC files, and in the benchmark.
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 from crawler.dedup import DedupConfig, Sketch
+from crawler.items import Article
 from crawler.parsers.article import parse_article
 from crawler.parsers.encoding import decode_html
+from crawler.sites.profile import SiteProfile
 
-#: Fields whose fill rates are reported per template; a drop means the site changed.
+#: Fields whose fill rates are reported per site and template; a drop means the site changed.
 TRACKED_FIELDS = ("title", "authors", "published_at", "body")
 #: A body shorter than this many words counts as not filled.
 MIN_BODY_WORDS = 50
 #: Characters of text given to the language identifier: plenty for a reliable answer,
 #: and its cost grows with the length (it was half of all extraction time at 5,000).
 LANGUAGE_SAMPLE_CHARS = 1000
-
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def detect_language(text: str) -> str | None:
@@ -34,47 +31,30 @@ def detect_language(text: str) -> str | None:
     return str(language)
 
 
-def word_count(text: str) -> int:
-    return len(_WORD.findall(text))
+def filled_fields(article: Article) -> dict[str, bool]:
+    """Which tracked fields the page filled, for the fill rates and the drift alarm."""
+    return {
+        "title": bool(article.title),
+        "authors": bool(article.authors),
+        "published_at": article.published_at is not None,
+        "body": article.word_count >= MIN_BODY_WORDS,
+    }
 
 
 def extract_page(
-    url: str, body: bytes, content_type: str | None, dedup: DedupConfig | None = None
-) -> dict[str, Any]:
-    """Decode and parse one page; returns plain, picklable fields.
+    url: str,
+    body: bytes,
+    content_type: str | None,
+    profile: SiteProfile,
+    dedup: DedupConfig | None = None,
+) -> tuple[Article, Sketch | None]:
+    """Decode and parse one page of `profile`'s site.
 
-    With `dedup`, also the text's dedup `sketch`, so the export does not compute it later in
+    With `dedup`, also the text's dedup sketch, so the export does not compute it later in
     the crawl process.
     """
-    html = decode_html(body, content_type)
-    parsed = parse_article(url, html)
-    text = parsed.text
-    words = word_count(text)
-    detected = detect_language(text) if text else None
-    return {
-        "article_id": parsed.article_id,
-        "canonical_url": parsed.canonical_url,
-        "title": parsed.title,
-        "subtitle": parsed.subtitle,
-        "authors": list(parsed.authors),
-        "section": parsed.section,
-        "published_at": parsed.published_at,
-        "updated_at": parsed.updated_at,
-        "language": detected or parsed.language,
-        "keywords": list(parsed.keywords),
-        "images": [{"url": image.url, "caption": image.caption} for image in parsed.images],
-        "paragraphs": list(parsed.paragraphs),
-        "text": text,
-        "word_count": words,
-        "template": parsed.template,
-        "extractor": parsed.extractor,
-        "field_sources": dict(parsed.sources),
-        "no_body_reason": parsed.no_body_reason,
-        "sketch": Sketch.of(text, dedup) if dedup is not None else None,
-        "filled": {
-            "title": bool(parsed.title),
-            "authors": bool(parsed.authors),
-            "published_at": parsed.published_at is not None,
-            "body": words >= MIN_BODY_WORDS,
-        },
-    }
+    article = parse_article(url, decode_html(body, content_type), profile)
+    detected = detect_language(article.text) if article.text else None
+    article.language = detected or article.language
+    sketch = Sketch.of(article.text, dedup) if dedup is not None else None
+    return article, sketch

@@ -6,7 +6,8 @@ If-None-Match / If-Modified-Since; a 304, or a 200 whose payload digest equals t
 one, is an unchanged re-check (the WARC extension archives it as a revisit) and goes no
 further. A changed article goes on to extraction and becomes a new version. Articles seen before
 but not stored (dropped for their date) are skipped when their date is outside the window.
-A legacy link whose redirect to a current article was seen before counts as that article.
+A link whose redirect to another article of its site was seen before counts as that article.
+Everything is keyed by (site, id), the site coming from the request's profile.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from urllib.parse import urljoin
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
+from crawler.fingerprint import crawl_sites, profile_of
 from crawler.run import crawl_now
+from crawler.sitestats import inc_site_value
 from crawler.state import CrawlState, KnownArticle
-from crawler.urls import article_id as url_article_id
-from crawler.urls import is_current_id
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -37,9 +38,14 @@ RECHECK_KEY = "recheck"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
-def _article_id(request: Request) -> str | None:
-    """The URL decides first: a legacy alias redirected to /article/N carries the alias id."""
-    return url_article_id(request.url) or request.meta.get("article_id")
+def _article_key(request: Request, crawler: Crawler) -> tuple[str, str] | None:
+    """(site, id) of an article request. The URL decides first: an alias redirected to its
+    article carries the alias id in its meta, the target's id in its URL."""
+    profile = profile_of(request, crawl_sites(crawler))
+    if profile is None:
+        return None
+    ident = profile.article_id(request.url) or request.meta.get("article_id")
+    return (profile.name, ident) if ident else None
 
 
 class IncrementalMiddleware:
@@ -59,31 +65,30 @@ class IncrementalMiddleware:
         return middleware
 
     def process_request(self, request: Request) -> None:
-        article_id = _article_id(request)
-        if not article_id or RECHECK_KEY in request.meta:
+        key = _article_key(request, self.crawler)
+        if key is None or RECHECK_KEY in request.meta:
             return
-        known = self.state.lookup(article_id)
+        site, article_id = key
+        known = self.state.lookup(site, article_id)
+        stats = self.crawler.stats
         if known is None:
-            if is_current_id(article_id):
-                return
-            target = self.state.alias_target(article_id)
+            target = self.state.alias_target(site, article_id)
             if target is None:
                 return
-            known = self.state.lookup(target)
+            known = self.state.lookup(site, target)
             if known is None or not self._past_recheck(known):
                 return  # follow the redirect: its target is fetched or re-checked as usual
-            self.crawler.stats.inc_value("incremental/skipped_stored_alias")
-            raise IgnoreRequest(f"{article_id} redirects to stored article {target}")
-        stats = self.crawler.stats
+            inc_site_value(stats, "incremental/skipped_stored_alias", site)
+            raise IgnoreRequest(f"{site} {article_id} redirects to stored article {target}")
         if not known.stored:
-            window = getattr(self.crawler.spider, "window", None)
+            window = _window_of(self.crawler, site)
             if window is not None and not window.contains(known.published_at):
-                stats.inc_value("incremental/skipped_out_of_window")
-                raise IgnoreRequest(f"article {article_id} was published outside the window")
+                inc_site_value(stats, "incremental/skipped_out_of_window", site)
+                raise IgnoreRequest(f"{site} {article_id} was published outside the window")
             return
         if self._past_recheck(known):
-            stats.inc_value("incremental/skipped_stored")
-            raise IgnoreRequest(f"article {article_id} is stored and past the re-check window")
+            inc_site_value(stats, "incremental/skipped_stored", site)
+            raise IgnoreRequest(f"{site} {article_id} is stored and past the re-check window")
         if known.etag:
             request.headers[b"If-None-Match"] = known.etag
         if known.last_modified:
@@ -93,7 +98,7 @@ class IncrementalMiddleware:
             "warc_date": known.warc_date,
             "warc_target_uri": known.warc_target_uri,
         }
-        stats.inc_value("incremental/rechecked")
+        inc_site_value(stats, "incremental/rechecked", site)
 
     def _past_recheck(self, known: KnownArticle) -> bool:
         return (
@@ -109,28 +114,38 @@ class IncrementalMiddleware:
         if recheck is None:
             return response
         stats = self.crawler.stats
+        key = _article_key(request, self.crawler)
+        site = key[0] if key else None
         digest = (request.meta.get("warc") or {}).get("payload_digest")
         unchanged = response.status == 304 or (
             response.status == 200 and digest and digest == recheck["payload_digest"]
         )
         if not unchanged:
-            stats.inc_value("incremental/changed")
+            inc_site_value(stats, "incremental/changed", site)
             return response
         kind = "not_modified" if response.status == 304 else "identical_payload"
-        stats.inc_value(f"incremental/unchanged/{kind}")
-        article_id = _article_id(request)
-        self.state.touch(article_id, datetime.now(UTC))
-        raise IgnoreRequest(f"article {article_id} unchanged ({kind})")
+        inc_site_value(stats, f"incremental/unchanged/{kind}", site)
+        if key is not None:
+            self.state.touch(*key, datetime.now(UTC))
+        raise IgnoreRequest(f"article {key} unchanged ({kind})")
 
     def _remember_alias(self, request: Request, response: Response) -> None:
-        """A legacy id that redirects to a current article URL is that article."""
-        alias = _article_id(request)
+        """An id that redirects to another article of the same site is that article."""
+        profile = profile_of(request, crawl_sites(self.crawler))
         location = response.headers.get(b"Location")
-        if not alias or is_current_id(alias) or not location:
+        key = _article_key(request, self.crawler)
+        if profile is None or key is None or not location:
             return
-        target = url_article_id(urljoin(request.url, location.decode("latin-1")))
-        if target and is_current_id(target):
-            self.state.record_alias(alias, target)
+        target = profile.article_id(urljoin(request.url, location.decode("latin-1")))
+        if target and target != key[1]:
+            self.state.record_alias(profile.name, key[1], target)
 
     def spider_closed(self, spider: Any) -> None:
         self.state.close()
+
+
+def _window_of(crawler: Crawler, site: str) -> Any:
+    """The publication window the spider crawls `site` in, if it has one."""
+    spider = crawler.spider
+    window_for = getattr(spider, "window_for", None)
+    return window_for(site) if window_for is not None else getattr(spider, "window", None)

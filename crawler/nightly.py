@@ -1,10 +1,12 @@
-"""`newscrawl-nightly SPIDER`: the cron entry point. One run: lock, crawl, export, report.
+"""`newscrawl-nightly SITE [SITE...]` (or `--all`): the cron entry point. One run: lock, one
+crawl of every site, export, report.
 
-The window starts where the last successful run started, minus a safety margin; stored
-articles are skipped and recent ones re-checked (see crawler.incremental). A run stopped
-with SIGINT/SIGTERM closes cleanly (Scrapy finishes in-flight pages, the text store and
-Parquet are flushed); a run killed with SIGKILL leaves complete files only, and the next run
-re-discovers its window and exports what the killed run had stored.
+Each site's window starts where that site's last successful run started, minus a safety
+margin; stored articles are skipped and recent ones re-checked (see crawler.incremental).
+Every site is judged on its own; the run exits with the worst site's code and says which.
+A run stopped with SIGINT/SIGTERM closes cleanly (Scrapy finishes in-flight pages, the text
+store and Parquet are flushed); a run killed with SIGKILL leaves complete files only, and the
+next run re-discovers its window and exports what the killed run had stored.
 
 Exit codes (documented in the README): see `ExitCode`.
 """
@@ -27,8 +29,10 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
+from crawler.errors import ConfigError
 from crawler.files import write_json_atomic
 from crawler.run import new_run_id
+from crawler.state import SINGLE_SITE_RELEASE_SITE
 
 
 class ExitCode(IntEnum):
@@ -41,12 +45,12 @@ class ExitCode(IntEnum):
     BAD_CONFIG = 15  # bad arguments or settings
 
 
+#: Which site's code becomes the run's: the most severe, in this order.
+SEVERITY = (ExitCode.OK, ExitCode.PARTIAL, ExitCode.DRIFT, ExitCode.UNREACHABLE, ExitCode.DISK_FULL)
+
+
 STATE_NAME = "nightly.json"
 LOCK_NAME = "nightly.lock"
-
-
-class ConfigError(Exception):
-    pass
 
 
 def _pairs(values: list[str], flag: str) -> dict[str, str]:
@@ -65,7 +69,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("spider", help="spider name, e.g. koreaherald")
+    parser.add_argument(
+        "sites", nargs="*", metavar="SITE", help="shipped site names, e.g. koreaherald koreatimes"
+    )
+    parser.add_argument("--all", action="store_true", help="every shipped site")
+    parser.add_argument(
+        "--profile",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a site profile file outside the repository (repeatable)",
+    )
     parser.add_argument("--output-dir", type=Path, default=Path("output"))
     parser.add_argument(
         "-a",
@@ -119,9 +133,22 @@ def run_lock(state_dir: Path) -> Iterator[bool]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+#: Per-site keys of the nightly state.
+_SITE_KEYS = ("last_success_started_at", "last_success_run_id")
+
+
 def load_state(state_dir: Path) -> dict[str, Any]:
+    """The nightly state, per site. The single-site release kept one window at the top
+    level: it was that site's, and becomes so."""
     path = state_dir / STATE_NAME
-    return json.loads(path.read_text()) if path.exists() else {}
+    state = json.loads(path.read_text()) if path.exists() else {}
+    if any(key in state for key in _SITE_KEYS):
+        single = state.setdefault("sites", {}).setdefault(SINGLE_SITE_RELEASE_SITE, {})
+        for key in _SITE_KEYS:
+            if key in state:
+                single.setdefault(key, state.pop(key))
+    state.setdefault("sites", {})
+    return state
 
 
 def save_state(state_dir: Path, state: dict[str, Any]) -> None:
@@ -161,14 +188,22 @@ def crawl_command(
     args: argparse.Namespace,
     run_id: str,
     log_path: Path,
-    since: datetime,
+    sites: list[str],
+    since: dict[str, datetime],
     spider_args: dict[str, str],
     settings: dict[str, str],
 ) -> list[str]:
-    command = [sys.executable, "-m", "scrapy", "crawl", args.spider]
-    arguments = {"since": since.isoformat(), **spider_args}
+    command = [sys.executable, "-m", "scrapy", "crawl", "news"]
+    arguments = {
+        "sites": ",".join(sites),
+        "since": ",".join(f"{site}={moment.isoformat()}" for site, moment in since.items()),
+        **spider_args,
+    }
+    if args.profile:
+        arguments["profile"] = ",".join(str(Path(p).resolve()) for p in args.profile)
     for name, value in arguments.items():
-        command += ["-a", f"{name}={value}"]
+        if value:
+            command += ["-a", f"{name}={value}"]
     merged = {
         "OUTPUT_DIR": str(args.output_dir),
         "RUN_ID": run_id,
@@ -180,36 +215,31 @@ def crawl_command(
     return command
 
 
-def classify(report: dict[str, Any], returncode: int, log_text: str) -> tuple[ExitCode, dict]:
-    """Turn a crawl's report into an exit code and the error counts behind it."""
-    stats = report.get("stats", {})
+def classify(
+    part: dict[str, Any], report: dict[str, Any], returncode: int, log_text: str
+) -> tuple[ExitCode, dict[str, int]]:
+    """Turn one site's part of a crawl report into an exit code and the errors behind it."""
+    stats = part.get("stats", {})
     errors: dict[str, int] = {}
     for key, value in stats.items():
-        if key.startswith("downloader/exception_type_count/"):
-            kind = key.rsplit("/", 1)[-1].rsplit(".", 1)[-1]
-            if kind != "IgnoreRequest":  # our own skips of stored and unchanged articles
-                errors[kind] = value
-        elif key.startswith("httperror/response_ignored_status_count/"):
+        if key.startswith("exception_count/"):
+            errors[key.removeprefix("exception_count/")] = value
+        elif key.startswith("response_status_count/") and key.rsplit("/", 1)[-1][0] in "45":
             errors[f"http_{key.rsplit('/', 1)[-1]}"] = value
-        elif key.startswith("spider_exceptions/") and not key.endswith("/count"):
-            errors[key.removeprefix("spider_exceptions/")] = value
         elif key.startswith("extract/failed/"):
             errors[f"extract_{key.rsplit('/', 1)[-1]}"] = value
     if "No space left on device" in log_text or "ENOSPC" in log_text:
         return ExitCode.DISK_FULL, errors
-    responses = stats.get("downloader/response_count", 0)
-    ok_responses = sum(
-        v
-        for k, v in stats.items()
-        if k.startswith("downloader/response_status_count/2")
-        or k == "downloader/response_status_count/304"
-    )
-    blocked = sum(
-        stats.get(f"downloader/response_status_count/{code}", 0) for code in (401, 403, 429)
-    )
-    if not report or responses == 0 or ok_responses == 0 or blocked > ok_responses:
+    statuses = {
+        key.rsplit("/", 1)[-1]: value
+        for key, value in stats.items()
+        if key.startswith("response_status_count/")
+    }
+    ok_responses = sum(v for code, v in statuses.items() if code.startswith("2") or code == "304")
+    blocked = sum(statuses.get(code, 0) for code in ("401", "403", "429"))
+    if not report or ok_responses == 0 or blocked > ok_responses:
         return ExitCode.UNREACHABLE, errors
-    if report.get("drift_alarm"):
+    if part.get("drift_alarm"):
         return ExitCode.DRIFT, errors
     failed_pages = sum(v for k, v in errors.items() if not k.startswith("http_404"))
     interrupted = report.get("finish_reason") != "finished"
@@ -218,12 +248,13 @@ def classify(report: dict[str, Any], returncode: int, log_text: str) -> tuple[Ex
     return ExitCode.OK, errors
 
 
-def summarise(report: dict[str, Any], errors: dict[str, int], seconds: float) -> dict[str, Any]:
-    stats = report.get("stats", {})
+def summarise(part: dict[str, Any], errors: dict[str, int], seconds: float) -> dict[str, Any]:
+    """One site's figures for the morning: what was fetched, kept, skipped and written."""
+    stats = part.get("stats", {})
     exported = stats.get("export/rows", 0)
     versions = stats.get("export/versions", 0)
     return {
-        "pages_fetched": stats.get("downloader/response_count", 0),
+        "pages_fetched": stats.get("response_count", 0),
         "new_articles": exported - versions,
         "updated_articles": versions,
         "unchanged_rechecks": sum(
@@ -236,29 +267,47 @@ def summarise(report: dict[str, Any], errors: dict[str, int], seconds: float) ->
         "errors": errors,
         "bytes_written": {
             "warc": stats.get("warc/bytes_written", 0),
-            "text": stats.get("textstore/bytes", 0),
+            "text_records": stats.get("textstore/records", 0),
             "parquet": stats.get("export/bytes", 0),
         },
         "duration_s": round(seconds, 1),
     }
 
 
-def one_line(run_id: str, code: ExitCode, summary: dict[str, Any]) -> str:
+def one_line(name: str, code: ExitCode, summary: dict[str, Any]) -> str:
     errors = ", ".join(f"{k} {v}" for k, v in sorted(summary["errors"].items())) or "none"
     written = summary["bytes_written"]
     return (
-        f"{run_id} {code.name.lower()}: {summary['pages_fetched']} pages,"
+        f"{name} {code.name.lower()}: {summary['pages_fetched']} pages,"
         f" {summary['new_articles']} new, {summary['updated_articles']} updated,"
         f" {summary['unchanged_rechecks']} unchanged re-checks,"
         f" {summary['duplicates_dropped']} duplicates dropped; errors: {errors};"
-        f" wrote warc {written['warc']} B, text {written['text']} B,"
+        f" wrote warc {written['warc']} B, text {written['text_records']} records,"
         f" parquet {written['parquet']} B in {summary['duration_s']} s"
     )
+
+
+def worst(codes: dict[str, ExitCode]) -> tuple[ExitCode, str | None]:
+    """The most severe site code, and the site that gave it (None when all are ok)."""
+    site, code = max(codes.items(), key=lambda item: SEVERITY.index(item[1]))
+    return code, (site if code != ExitCode.OK else None)
+
+
+def selected_sites(args: argparse.Namespace) -> list[str]:
+    """Site names from the arguments, checked against the shipped and given profiles."""
+    from crawler.sites import find_profile, load_profile, shipped_profiles
+
+    names = list(shipped_profiles()) if args.all else [find_profile(s).name for s in args.sites]
+    names += [load_profile(Path(path)).name for path in args.profile]
+    if not names:
+        raise ConfigError("name at least one site (e.g. koreaherald), or --all, or --profile PATH")
+    return list(dict.fromkeys(names))
 
 
 def run(args: argparse.Namespace) -> ExitCode:
     spider_args = _pairs(args.spider_args, "-a")
     settings = _pairs(args.settings, "-s")
+    sites = selected_sites(args)
     state_dir = args.output_dir / "state"
     with run_lock(state_dir) as locked:
         if not locked:
@@ -274,19 +323,21 @@ def run(args: argparse.Namespace) -> ExitCode:
         clock = settings.get("CRAWL_NOW")
         # The crawl's clock: windows are measured on it, so a pinned clock pins them too.
         now = datetime.fromisoformat(clock) if clock else started
-        since = spider_args.pop("since", None)
-        since_at = (
-            datetime.fromisoformat(since)
-            if since
-            else window_start(state, now, margin_hours(args, settings), args.first_window_days)
-        )
+        given_since = spider_args.pop("since", None)
+        margin = margin_hours(args, settings)
+        since_at = {
+            site: datetime.fromisoformat(given_since)
+            if given_since
+            else window_start(state["sites"].get(site, {}), now, margin, args.first_window_days)
+            for site in sites
+        }
         log_dir = args.output_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         prune_logs(log_dir, args.keep_logs_days, time.time())
         log_path = log_dir / f"{run_id}.log"
-        state["current_run"] = {"run_id": run_id, "started_at": now.isoformat()}
+        state["current_run"] = {"run_id": run_id, "started_at": now.isoformat(), "sites": sites}
         save_state(state_dir, state)
-        command = crawl_command(args, run_id, log_path, since_at, spider_args, settings)
+        command = crawl_command(args, run_id, log_path, sites, since_at, spider_args, settings)
         returncode = _run_forwarding_signals(command)
         seconds = (datetime.now(UTC) - started).total_seconds()
         report_path = args.output_dir / "runs" / f"{run_id}.json"
@@ -296,32 +347,59 @@ def run(args: argparse.Namespace) -> ExitCode:
             # The crawl never opened: an unknown spider, a bad argument or setting.
             state.pop("current_run", None)
             save_state(state_dir, state)
-            print(f"{run_id} bad_config: the crawl did not start; see {log_path}", file=sys.stderr)
+            reason = _last_error_line(log_text)
+            print(f"{run_id} bad_config: the crawl did not start: {reason}", file=sys.stderr)
             return ExitCode.BAD_CONFIG
-        code, errors = classify(report, returncode, log_text)
-        summary = summarise(report, errors, seconds)
+        codes: dict[str, ExitCode] = {}
+        for site in sites:
+            part = report.get("sites", {}).get(site, {})
+            code, errors = classify(part, report, returncode, log_text)
+            codes[site] = code
+            part.update(
+                exit_code=int(code),
+                status=code.name.lower(),
+                window_since=since_at[site].isoformat(),
+                summary=summarise(part, errors, seconds),
+            )
+            report.setdefault("sites", {})[site] = part
+            site_state = state["sites"].setdefault(site, {})
+            if (
+                code in (ExitCode.OK, ExitCode.PARTIAL, ExitCode.DRIFT)
+                and report.get("finish_reason") == "finished"
+            ):
+                site_state["last_success_started_at"] = now.isoformat()
+                site_state["last_success_run_id"] = run_id
+            site_state["last_run"] = {"run_id": run_id, "exit_code": int(code)}
+        code, culprit = worst(codes)
         report.update(
             {
                 "run_id": run_id,
                 "exit_code": int(code),
                 "status": code.name.lower(),
-                "window_since": since_at.isoformat(),
-                "summary": summary,
+                "exit_code_site": culprit,
                 "log_file": str(log_path),
             }
         )
         write_json_atomic(report_path, report)
         state.pop("current_run", None)
-        if (
-            code in (ExitCode.OK, ExitCode.PARTIAL, ExitCode.DRIFT)
-            and report.get("finish_reason") == "finished"
-        ):
-            state["last_success_started_at"] = now.isoformat()
-            state["last_success_run_id"] = run_id
-        state["last_run"] = {"run_id": run_id, "exit_code": int(code), "status": code.name.lower()}
+        state["last_run"] = {
+            "run_id": run_id,
+            "exit_code": int(code),
+            "status": code.name.lower(),
+            "site": culprit,
+        }
         save_state(state_dir, state)
-        print(one_line(run_id, code, summary))
+        for site in sites:
+            print(one_line(site, codes[site], report["sites"][site]["summary"]))
+        blame = f" (from {culprit})" if culprit else ""
+        print(f"{run_id} {code.name.lower()}{blame}: {len(sites)} sites in {seconds:.1f} s")
         return code
+
+
+def _last_error_line(log_text: str) -> str:
+    """The crawl's own one-line reason, if its log has one."""
+    lines = [line for line in log_text.splitlines() if "ERROR" in line or "Error" in line]
+    return lines[-1].split("] ", 1)[-1].strip() if lines else "see the log"
 
 
 def _run_forwarding_signals(command: list[str]) -> int:
@@ -348,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args.output_dir.mkdir(parents=True, exist_ok=True)
         return int(run(args))
-    except ConfigError as exc:
+    except (ConfigError, ValueError) as exc:
         print(f"newscrawl-nightly: {exc}", file=sys.stderr)
         return ExitCode.BAD_CONFIG
     except OSError as exc:

@@ -21,9 +21,9 @@ from urllib.parse import urlsplit
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.extract import extract_page
-from crawler.items import article_record
-from crawler.textstore import TextStoreWriter, to_record
-from crawler.urls import KOREAHERALD_HOSTS, article_id, canonical_url
+from crawler.items import Article
+from crawler.sites import SiteProfile, shipped_profiles, site_for_url
+from crawler.textstore import TextStoreWriter
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +49,31 @@ class RebuildResult:
     skipped: Counter[str] = field(default_factory=Counter)
 
 
-def _site_of(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower()
-    if host in KOREAHERALD_HOSTS or host in {"127.0.0.1", "localhost"}:
-        return "koreaherald"
-    return host.removeprefix("www.")
+class SiteResolver:
+    """Which site a WARC page belongs to: the profile whose hosts hold its URL; else, for our
+    own files (`<site>-<time>-...warc.gz`, e.g. of a replica on loopback), the site that
+    names the file, served from the page's origin; else a profile of the page's host alone,
+    read with structured data and trafilatura."""
+
+    def __init__(self, profiles: dict[str, SiteProfile] | None = None) -> None:
+        self.profiles = profiles or shipped_profiles()
+        self._moved: dict[tuple[str, str], SiteProfile] = {}
+
+    def __call__(self, url: str, warc_filename: str) -> SiteProfile:
+        found = site_for_url(url, self.profiles)
+        if found is not None:
+            return found
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        named = self.profiles.get(warc_filename.split("-", 1)[0])
+        key = (named.name if named else "", origin)
+        if key not in self._moved:
+            if named is not None:
+                self._moved[key] = named.with_base_url(origin)
+            else:
+                host = (parts.hostname or "unknown").lower().removeprefix("www.")
+                self._moved[key] = SiteProfile(name=host, base_url=origin)
+        return self._moved[key]
 
 
 def _warc_date(value: str | None) -> datetime:
@@ -109,36 +129,17 @@ _DECLARED_ARTICLE = re.compile(
 _ARTICLE_PATH = re.compile(r"/(?:19|20)\d\d/\d\d?/|/[^/]*(?:-[^/-]+){3,}[^/]*$|/\d{5,}")
 
 
-def skip_reason(url: str, body: bytes) -> str | None:
+def skip_reason(url: str, body: bytes, profile: SiteProfile) -> str | None:
     """None when the page may be an article, else why it is skipped.
 
-    Site URLs decide for the sites we know; elsewhere a page qualifies when it declares
-    itself an article or its path looks like one, so home and section pages stay out.
+    Article URL patterns decide for sites with a profile; elsewhere a page qualifies when it
+    declares itself an article or its path looks like one, so home and section pages stay out.
     """
-    if article_id(url) is not None:
-        return None
-    host = (urlsplit(url).hostname or "").lower()
-    if host in KOREAHERALD_HOSTS:
-        return "not-article-url"
+    if profile.url_patterns:
+        return None if profile.article_id(url) is not None else "not-article-url"
     if _DECLARED_ARTICLE.search(body[:200_000]) or _ARTICLE_PATH.search(urlsplit(url).path):
         return None
     return "not-article-page"
-
-
-def record_for(page: WarcPage, fields: dict[str, Any], run_id: str) -> dict[str, Any]:
-    """The text-store record of a rebuilt page: what the crawl writes for the same page."""
-    record = article_record(
-        fields,
-        article_id=article_id(page.url) or canonical_url(page.url),
-        site=_site_of(page.url),
-        url=page.url,
-        crawled_at=page.fetched_at,
-        http_status=page.status,
-        warc=page.warc,
-        run_id=run_id,
-        discovered_via="rebuild",
-    )
-    return to_record(record)
 
 
 def rebuild(
@@ -148,29 +149,39 @@ def rebuild(
     *,
     workers: int,
     max_in_flight: int,
+    profiles: dict[str, SiteProfile] | None = None,
 ) -> RebuildResult:
     """Extract every article of `paths` into `writer`, in file order, `workers` at a time."""
     result = RebuildResult()
-    pending: deque[tuple[WarcPage, Future[dict[str, Any]]]] = deque()
+    pending: deque[tuple[WarcPage, Future[tuple[Article, Any]]]] = deque()
+    resolve = SiteResolver(profiles)
 
     def drain(limit: int) -> None:
         while len(pending) > limit:
             page, future = pending.popleft()
-            fields = future.result()
-            if fields["no_body_reason"] or not fields["paragraphs"]:
-                result.skipped[f"no-body/{fields['no_body_reason'] or 'empty-body'}"] += 1
+            article, _sketch = future.result()
+            if article.no_body_reason or not article.paragraphs:
+                result.skipped[f"no-body/{article.no_body_reason or 'empty-body'}"] += 1
                 continue
-            writer.write(record_for(page, fields, run_id))
+            article.record_fetch(
+                crawled_at=page.fetched_at,
+                http_status=page.status,
+                warc=page.warc,
+                run_id=run_id,
+                discovered_via="rebuild",
+            )
+            writer.write(article)
             result.articles += 1
 
     with ProcessPoolExecutor(max(1, workers)) as executor:
         for page in iter_pages(paths, result.skipped):
             result.pages += 1
-            reason = skip_reason(page.url, page.body)
+            profile = resolve(page.url, page.warc["warc_filename"])
+            reason = skip_reason(page.url, page.body, profile)
             if reason:
                 result.skipped[reason] += 1
                 continue
-            future = executor.submit(extract_page, page.url, page.body, page.content_type)
+            future = executor.submit(extract_page, page.url, page.body, page.content_type, profile)
             pending.append((page, future))
             drain(max_in_flight)
         drain(0)

@@ -39,6 +39,8 @@ REMOTE_CONTROL_ENABLED = False
 DOWNLOADER_MIDDLEWARES = {
     # Below DownloaderStats (850), so skipped re-checks still count as responses received.
     "crawler.incremental.IncrementalMiddleware": 800,
+    # Beside the downloader: responses and download errors counted per site.
+    "crawler.sitestats.SiteStatsMiddleware": 950,
 }
 INCREMENTAL_ENABLED = True
 RECHECK_DAYS = 3  # stored articles published within this many days get a conditional GET
@@ -47,7 +49,7 @@ CRAWL_NOW = ""
 # newscrawl-nightly: a run's window starts this long before the last successful run started.
 NIGHTLY_SAFETY_MARGIN_HOURS = 6
 
-# --- Identity: one request per article id, whatever URL variant points to it -----------------
+# --- Identity: one request per (site, article id), whatever URL variant points to it ---------
 REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.ArticleRequestFingerprinter"
 
 # --- Our settings ----------------------------------------------------------------------------
@@ -55,10 +57,12 @@ REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.ArticleRequestFingerprinter"
 OUTPUT_DIR = "output"
 # Id of this run; empty means one is made from the start time (UTC) and a random suffix.
 RUN_ID = ""
-# The default publication window of a nightly run: articles of the last N days.
-KH_DEFAULT_WINDOW_DAYS = 2
-# Safety cap on listing pages followed per listing, in case a site paginates forever.
-KH_MAX_LISTING_PAGES = 1000
+# The default publication window: articles of the last N days; 0 means each site profile's
+# `default_window_days`.
+NEWS_DEFAULT_WINDOW_DAYS = 0
+# Safety cap on listing pages followed per listing, in case a site paginates forever; a
+# profile's `max_listing_pages` may set a lower one.
+NEWS_MAX_LISTING_PAGES = 1000
 
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractArticlePipeline": 100,
@@ -78,7 +82,9 @@ DOWNLOAD_HANDLERS = {
 }
 WARC_ENABLED = True
 WARC_MAX_SIZE = 1_000_000_000  # bytes; a file is closed and a new one opened past this
-WARC_PREFIX = "KH"  # files are <prefix>-<UTC time>-<serial>-<host>-<pid>.warc.gz
+# Files are <site>-<UTC time>-<serial>-<host>-<pid>.warc.gz; captures no site claims (an
+# off-site robots.txt, say) go to files with this prefix instead of a site name.
+WARC_PREFIX = "newscrawl"
 WARC_OPERATOR = ""  # contact written into warcinfo; empty means CONTACT_URL
 
 FEED_EXPORT_ENCODING = "utf-8"
@@ -131,7 +137,7 @@ DEDUP_SEED = 42  # changing the seed, permutations or bands needs a fresh state/
 # --- JavaScript rendering (scrapy-playwright with the system's Chromium) ---------------------
 # Listing pages whose items only appear with JavaScript are fetched again through Chromium.
 # Rendering is skipped, with a warning, when the browser below is not installed.
-KH_RENDER_JS = True
+NEWS_RENDER_JS = True
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 # Debian's builds, never `playwright install`. The headless shell (package
 # chromium-headless-shell, the build Playwright itself uses for headless pages) rendered the

@@ -10,20 +10,14 @@ from __future__ import annotations
 import gzip
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from crawler.items import Article
+
 PART_GLOB = "part-*.jsonl.gz"
-
-
-def to_record(item: Any) -> dict[str, Any]:
-    """A shallow dict of an item (a dataclass or a mapping); values are not copied."""
-    if is_dataclass(item) and not isinstance(item, type):
-        return {field.name: getattr(item, field.name) for field in fields(item)}
-    return dict(item)
 
 
 class TextStoreWriter:
@@ -35,9 +29,9 @@ class TextStoreWriter:
         self.directory = root / "text" / run_id
         self.records_per_part = records_per_part
         self._buffer: list[bytes] = []
-        self._records: list[dict[str, Any]] = []
-        #: Called with a part's records once the part is complete on disk.
-        self.on_part_written: Callable[[list[dict[str, Any]]], None] | None = None
+        self._records: list[Any] = []
+        #: Called with a part's articles once the part is complete on disk.
+        self.on_part_written: Callable[[list[Any]], None] | None = None
         self.parts_written: list[Path] = []
         self.records_written = 0
         self.bytes_written = 0
@@ -46,12 +40,12 @@ class TextStoreWriter:
         existing = sorted(self.directory.glob(PART_GLOB))
         return int(existing[-1].name[5:10]) + 1 if existing else 0
 
-    def write(self, item: Any) -> None:
-        record = to_record(item)
-        # orjson writes UTF-8 and ISO 8601 datetimes, as json.dumps(ensure_ascii=False) with
-        # isoformat did, at a tenth of the reactor time.
-        self._buffer.append(orjson.dumps(record))
-        self._records.append(record)
+    def write(self, article: Article | dict[str, Any]) -> None:
+        """Buffer one article (or a record already in text-store form, as older parts hold)."""
+        # orjson writes dataclasses, UTF-8 and ISO 8601 datetimes natively, at a tenth of the
+        # reactor time json.dumps took.
+        self._buffer.append(orjson.dumps(article))
+        self._records.append(article)
         if len(self._buffer) >= self.records_per_part:
             self.flush()
 

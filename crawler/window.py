@@ -1,23 +1,22 @@
 """The publication window of a crawl: `since`/`until` arguments as aware datetimes.
 
-A bare date means a calendar day in the site's time zone (KST for the Korea Herald), so
-`since=2025-01-01` starts at local midnight and `until=2025-01-31` includes that whole day.
+A bare date means a calendar day in the site's time zone (the profile's `timezone`), so
+`since=2025-01-01` starts at local midnight there and `until=2025-01-31` includes that whole day.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from zoneinfo import ZoneInfo
 
-KST = ZoneInfo("Asia/Seoul")
+from crawler.errors import ConfigError
 
 
-class BadWindowError(ValueError):
+class BadWindowError(ConfigError):
     """A `since`/`until` value that is not a date or an ISO datetime, or an empty window."""
 
 
-def parse_bound(value: str, *, end_of_day: bool, tz: tzinfo = KST) -> datetime:
+def parse_bound(value: str, *, end_of_day: bool, tz: tzinfo) -> datetime:
     """Parse `YYYY-MM-DD` or an ISO datetime (naive ones are in `tz`) into UTC."""
     text = value.strip()
     try:
@@ -29,7 +28,9 @@ def parse_bound(value: str, *, end_of_day: bool, tz: tzinfo = KST) -> datetime:
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=tz)
     except ValueError as exc:
-        raise BadWindowError(f"expected YYYY-MM-DD or an ISO datetime, got {value!r}") from exc
+        raise BadWindowError(
+            f"since/until: expected YYYY-MM-DD or an ISO datetime, got {value!r}"
+        ) from exc
     return moment.astimezone(UTC)
 
 
@@ -47,15 +48,16 @@ class Window:
         until: str | None,
         *,
         default_days: float,
+        tz: tzinfo,
         now: datetime | None = None,
     ) -> Window:
         current = now or datetime.now(UTC)
         start = (
-            parse_bound(since, end_of_day=False)
+            parse_bound(since, end_of_day=False, tz=tz)
             if since
             else current - timedelta(days=default_days)
         )
-        end = parse_bound(until, end_of_day=True) if until else None
+        end = parse_bound(until, end_of_day=True, tz=tz) if until else None
         if end is not None and end < start:
             raise BadWindowError(f"until ({until}) is before since ({since or start.isoformat()})")
         return cls(start, end)

@@ -1,7 +1,7 @@
-"""Fetched page -> ArticleRecord, parsed in the extraction pool.
+"""Fetched page -> Article, parsed in the extraction pool.
 
 Pages without an article body are dropped with a reason, counted and logged; fill rates of
-the tracked fields are counted per template for the drift report.
+the tracked fields are counted per site and template for the drift report.
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any
 from scrapy.exceptions import DropItem
 
 from crawler.dedup import DedupConfig
-from crawler.extract import TRACKED_FIELDS, extract_page
-from crawler.items import FetchedPage, article_record
+from crawler.extract import TRACKED_FIELDS, extract_page, filled_fields
+from crawler.fingerprint import crawl_sites
+from crawler.items import Article, FetchedPage
 from crawler.pool import ExtractionPool, PoolConfig
 from crawler.run import run_id
 from crawler.signals import text_sketched
+from crawler.sitestats import inc_site_value
 from crawler.state import CrawlState
 
 if TYPE_CHECKING:
@@ -60,44 +62,31 @@ class ExtractArticlePipeline:
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, FetchedPage):
             return item
+        profile = crawl_sites(self.crawler)[item.site]
         try:
-            fields = await self.pool.submit(
-                extract_page, item.url, item.body, item.content_type, self.dedup
+            article, sketch = await self.pool.submit(
+                extract_page, item.url, item.body, item.content_type, profile, self.dedup
             )
         except Exception as exc:
-            self.stats.inc_value(f"extract/failed/{type(exc).__name__}")
+            inc_site_value(self.stats, f"extract/failed/{type(exc).__name__}", item.site)
             raise DropItem(f"extraction failed for {item.url}: {exc!r}") from exc
-        template = fields["template"]
-        self.stats.inc_value(f"extract/pages/{template}")
-        for name in TRACKED_FIELDS:
-            if fields["filled"][name]:
-                self.stats.inc_value(f"extract/filled/{template}/{name}")
-        self.stats.inc_value(f"extract/extractor/{fields['extractor']}")
-        if fields["no_body_reason"] or not fields["paragraphs"]:
-            reason = fields["no_body_reason"] or "empty-body"
-            self.stats.inc_value(f"extract/no_body/{reason}")
+        self._count(article)
+        if article.no_body_reason or not article.paragraphs:
+            reason = article.no_body_reason or "empty-body"
+            inc_site_value(self.stats, f"extract/no_body/{reason}", item.site)
             logger.warning("no article body at %s (%s)", item.url, reason)
             raise DropItem(f"no article body at {item.url}: {reason}")
-        spider = self.crawler.spider
-        window = getattr(spider, "window", None)
+        window = self.crawler.spider.window_for(item.site)
         # A re-check of a stored article is kept whatever the window: it may be a new version.
-        if (
-            window is not None
-            and not item.rechecked
-            and not window.contains(fields["published_at"])
-        ):
-            self.stats.inc_value("extract/out_of_window")
+        if not item.rechecked and not window.contains(article.published_at):
+            inc_site_value(self.stats, "extract/out_of_window", item.site)
             if item.article_id:
                 self.state.record_seen(
-                    item.article_id, item.url, fields["published_at"], item.fetched_at
+                    item.site, item.article_id, item.url, article.published_at, item.fetched_at
                 )
-            raise DropItem(f"published {fields['published_at']} outside the window: {item.url}")
-        self.stats.inc_value("extract/articles")
-        record = article_record(
-            fields,
-            article_id=item.article_id,
-            site=getattr(spider, "site", spider.name if spider else ""),
-            url=item.url,
+            raise DropItem(f"published {article.published_at} outside the window: {item.url}")
+        inc_site_value(self.stats, "extract/articles", item.site)
+        article.record_fetch(
             crawled_at=item.fetched_at,
             http_status=item.status,
             warc=item.warc,
@@ -105,9 +94,19 @@ class ExtractArticlePipeline:
             discovered_via=item.discovered_via,
             etag=item.etag,
             last_modified=item.last_modified,
+            article_id=item.article_id,
         )
-        if fields["sketch"] is not None:
+        if sketch is not None:
             self.crawler.signals.send_catch_log(
-                text_sketched, url=record.url, text=record.text, sketch=fields["sketch"]
+                text_sketched, url=article.url, text=article.text, sketch=sketch
             )
-        return record
+        return article
+
+    def _count(self, article: Article) -> None:
+        """Pages, filled tracked fields and extractors, per site and template."""
+        scope = f"{article.site}/{article.template}"
+        self.stats.inc_value(f"extract/pages/{scope}")
+        for name, filled in filled_fields(article).items():
+            if filled and name in TRACKED_FIELDS:
+                self.stats.inc_value(f"extract/filled/{scope}/{name}")
+        self.stats.inc_value(f"extract/extractor/{article.extractor}")

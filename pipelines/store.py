@@ -1,4 +1,4 @@
-"""ArticleRecord -> the clean-text store (`OUTPUT_DIR/text/<run_id>/`).
+"""Article -> the clean-text store (`OUTPUT_DIR/text/<run_id>/`).
 
 Each complete part is then recorded in the crawl state, so the next run knows what it has.
 """
@@ -9,8 +9,9 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from crawler.items import ArticleRecord
+from crawler.items import Article
 from crawler.run import run_id
+from crawler.sitestats import inc_site_value
 from crawler.state import CrawlState
 from crawler.textstore import TextStoreWriter
 
@@ -39,9 +40,9 @@ class TextStorePipeline:
         return cls(crawler, writer, CrawlState.in_output(output_dir))
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, ArticleRecord):
+        if isinstance(item, Article):
             self.writer.write(item)
-            self.crawler.stats.inc_value("textstore/records")
+            inc_site_value(self.crawler.stats, "textstore/records", item.site)
         return item
 
     def close_spider(self) -> None:

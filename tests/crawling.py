@@ -11,9 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from crawler.demo import LOOPBACK_SETTINGS
+from crawler.sites import find_profile
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
+
+
+def koreaherald_id(path: str) -> str | None:
+    """The Korea Herald article id of a request path the replica logged, or None."""
+    return find_profile("koreaherald").article_id(f"https://www.koreaherald.com{path}")
 
 
 @dataclass

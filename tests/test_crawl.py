@@ -12,8 +12,7 @@ import pytest
 
 from crawler.replica import ReplicaServer, ReplicaSite
 from crawler.state import CrawlState
-from crawler.urls import article_id
-from tests.crawling import SHARED, CrawlResult, run_crawl
+from tests.crawling import SHARED, CrawlResult, koreaherald_id, run_crawl
 
 
 def _instant(value: str | None) -> datetime | None:
@@ -42,7 +41,7 @@ def test_every_article_found_once(full_crawl, replica_site) -> None:
     found = Counter(item["article_id"] for item in result.items)
     assert set(found) == truth_ids, f"missing {sorted(truth_ids - set(found))[:10]}"
     assert max(found.values()) == 1
-    fetched = Counter(article_id(request.path) for request in requests if request.status == 200)
+    fetched = Counter(koreaherald_id(request.path) for request in requests if request.status == 200)
     fetched.pop(None, None)
     assert {ident: count for ident, count in fetched.items() if count > 1} == {}
 
@@ -107,8 +106,9 @@ def test_pages_without_body_are_counted(full_crawl, replica_site) -> None:
 
 def test_report_has_fill_rates(full_crawl) -> None:
     result, _ = full_crawl
-    rates = result.report["fill_rates"]
-    assert rates["current"]["title"] == 1.0
+    site = result.report["sites"]["koreaherald"]
+    assert site["fill_rates"]["current"]["title"] == 1.0
+    assert site["drift_alarm"] is False
     assert result.report["drift_alarm"] is False
 
 
@@ -138,7 +138,7 @@ def test_a_legacy_alias_seen_redirecting_to_a_stored_article_is_not_fetched_agai
     assert second.stats["incremental/skipped_stored_alias"] == len(alias_paths)
     state = CrawlState.in_output(tmp_path)
     try:
-        assert {ud: state.alias_target(ud) for ud in aliases} == aliases
+        assert {ud: state.alias_target("koreaherald", ud) for ud in aliases} == aliases
     finally:
         state.close()
 

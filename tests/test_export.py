@@ -134,7 +134,7 @@ def test_exact_and_near_duplicates_collapse_to_earliest(tmp_path: Path) -> None:
     result = export_corpus(tmp_path, "r1", config=CONFIG)
     assert (result.rows, result.duplicates["exact"], result.duplicates["near"]) == (2, 1, 1)
     kept = corpus(tmp_path).filter(pl.col("article_id") == "20200116000798").row(0, named=True)
-    assert kept["near_dup_cluster"] == "20200116000798"
+    assert kept["near_dup_cluster"] == "koreaherald:20200116000798"
     assert kept["duplicate_urls"] == [
         "https://www.koreaherald.com/article/10000002",
         "https://www.koreaherald.com/article/10000003",
@@ -154,7 +154,7 @@ def test_changed_text_is_a_new_version_and_unchanged_adds_nothing(tmp_path: Path
     assert (third.rows, third.duplicates["same_article"]) == (0, 1)
     rows = corpus(tmp_path).sort("version")
     assert rows["version"].to_list() == [1, 2]
-    assert rows["near_dup_cluster"].to_list() == ["10000001", "10000001@v2"]
+    assert rows["near_dup_cluster"].to_list() == ["koreaherald:10000001", "koreaherald:10000001@v2"]
     assert rows["content_hash"].n_unique() == 2
 
 

@@ -21,8 +21,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from crawler.nightly import ExitCode
 from crawler.replica import ReplicaServer, ReplicaSite
-from crawler.urls import article_id
-from tests.crawling import REPO_ROOT
+from tests.crawling import REPO_ROOT, koreaherald_id
 
 NIGHTLY = [sys.executable, "-m", "crawler.nightly", "koreaherald"]
 FAST = [
@@ -99,17 +98,19 @@ def test_second_run_fetches_new_and_rechecks_only(tmp_path: Path) -> None:
         first_report = last_report(output)
         first_rows = corpus_keys(output)
         revisits_before = sum(1 for kind, *_ in warc_records(output) if kind == "revisit")
-        assert first_report["summary"]["new_articles"] == len(first_rows) > 0
+        assert (
+            first_report["sites"]["koreaherald"]["summary"]["new_articles"] == len(first_rows) > 0
+        )
 
         change = site.advance(days=1, new_articles=5)
         start = len(server.requests)
         second = run_nightly(server.base_url, output, site.now)
         assert second.returncode == ExitCode.OK, second.stdout + second.stderr
         requests = server.requests[start:]
-    summary = last_report(output)["summary"]
-    article_fetches = [r for r in requests if article_id(r.path) and r.status in (200, 304)]
-    conditional = {article_id(r.path) for r in article_fetches if "If-None-Match" in r.headers}
-    fresh = {article_id(r.path) for r in article_fetches if "If-None-Match" not in r.headers}
+    summary = last_report(output)["sites"]["koreaherald"]["summary"]
+    article_fetches = [r for r in requests if koreaherald_id(r.path) and r.status in (200, 304)]
+    conditional = {koreaherald_id(r.path) for r in article_fetches if "If-None-Match" in r.headers}
+    fresh = {koreaherald_id(r.path) for r in article_fetches if "If-None-Match" not in r.headers}
     assert fresh == set(change["new_ids"])
     assert change["changed_id"] in conditional
     assert summary["new_articles"] == 5
@@ -140,9 +141,9 @@ def test_recheck_of_a_server_ignoring_conditionals_is_an_identical_payload_revis
         second = run_nightly(server.base_url, output, site.now)
         assert second.returncode == ExitCode.OK, second.stdout + second.stderr
         requests = server.requests[start:]
-    rechecks = [r for r in requests if article_id(r.path) and "If-None-Match" in r.headers]
+    rechecks = [r for r in requests if koreaherald_id(r.path) and "If-None-Match" in r.headers]
     assert rechecks and {r.status for r in rechecks} == {200}, "the server ignored them"
-    summary = last_report(output)["summary"]
+    summary = last_report(output)["sites"]["koreaherald"]["summary"]
     assert summary["new_articles"] == summary["updated_articles"] == 0
     assert summary["unchanged_rechecks"] == len(rechecks)
     identical = [
@@ -305,15 +306,15 @@ def test_sigterm_exits_cleanly_with_a_report_and_the_next_run_resumes(
         stdout, _ = process.communicate(timeout=120)
         assert process.returncode in (ExitCode.OK, ExitCode.PARTIAL), stdout
         report = last_report(output)
-        assert report["summary"]["pages_fetched"] > 0
+        assert report["sites"]["koreaherald"]["summary"]["pages_fetched"] > 0
         interrupted = corpus_keys(output)
         start = len(server.requests)
         rerun = run_nightly(server.base_url, output, site.now, "-a", SINCE)
         assert rerun.returncode == ExitCode.OK, rerun.stdout + rerun.stderr
         refetched = Counter(
-            article_id(r.path)
+            koreaherald_id(r.path)
             for r in server.requests[start:]
-            if article_id(r.path) and r.status == 200
+            if koreaherald_id(r.path) and r.status == 200
         )
     assert corpus_keys(output) == expected
     stored_before = {key[0] for key in interrupted}
@@ -359,5 +360,5 @@ def test_safety_margin_comes_from_the_setting(tmp_path: Path) -> None:
             server.base_url, output, site.now, "-s", "NIGHTLY_SAFETY_MARGIN_HOURS=30"
         )
         assert second.returncode == ExitCode.OK, second.stdout + second.stderr
-    since = datetime.fromisoformat(last_report(output)["window_since"])
+    since = datetime.fromisoformat(last_report(output)["sites"]["koreaherald"]["window_since"])
     assert (site.now - since).total_seconds() == 30 * 3600

@@ -14,12 +14,13 @@ from crawler.parsers.discovery import (
     parse_sitemap,
     sitemaps_from_robots,
 )
-from crawler.parsers.koreaherald import SECTIONS
+from crawler.sites import find_profile
 
 FIXTURES = Path(__file__).parent / "fixtures" / "parsers" / "discovery"
 RESEARCH = Path(__file__).resolve().parents[2] / "shared" / "fixtures-research" / "koreaherald"
 HOMEPAGE_2018 = RESEARCH / "legacy-2018-03-20_homepage.html"
 RSS_2021 = RESEARCH / "legacy-2021-02-09_rss_sample.xml"
+KH = find_profile("koreaherald")
 needs_shared = pytest.mark.skipif(
     not RESEARCH.exists(), reason="shared/fixtures-research (real Korea Herald samples) is absent"
 )
@@ -27,10 +28,12 @@ needs_shared = pytest.mark.skipif(
 
 @needs_shared
 def test_real_2018_homepage_links() -> None:
-    listing = parse_listing("http://www.koreaherald.com/", HOMEPAGE_2018.read_text("utf-8"))
+    listing = parse_listing("http://www.koreaherald.com/", HOMEPAGE_2018.read_text("utf-8"), KH)
     sections = listing.section_links
-    assert len(sections) == len(set(sections)) == 55  # SOURCES.md: 55 distinct list.php links
-    assert sum("list.php?ct=" in url for url in sections) == 48
+    # SOURCES.md: 55 distinct list.php links; 44 list one of the profile's seven sections
+    # (the rest are the all-news list, ctv= video lists and sections the profile lacks).
+    assert len(sections) == len(set(sections)) == 44
+    assert all(KH.section_of(url) is not None for url in sections)
     assert "http://www.koreaherald.com/list.php?ct=020100000000" in sections
     assert all("theinvestor.co.kr" not in url for url in sections)
     # 51 distinct koreaherald.com articles; theinvestor / kpopherald links are other sites.
@@ -45,27 +48,27 @@ def test_real_2018_homepage_links() -> None:
 
 @needs_shared
 def test_real_2021_rss_item() -> None:
-    links = parse_feed(RSS_2021.read_bytes(), "http://www.koreaherald.com/rss_xml.php")
+    links = parse_feed(RSS_2021.read_bytes(), "http://www.koreaherald.com/rss_xml.php", KH.tz)
     assert len(links) == 1
     assert links[0].url == "http://www.koreaherald.com/view.php?ud=20210209000915"
     assert links[0].published_at == datetime(2021, 2, 9, 6, 22, 43, tzinfo=UTC)
     assert links[0].title == "Seegene found to have exaggerated revenue for 9 years"
 
 
-def test_feed_fixes_2023_doubled_link_and_reads_atom() -> None:
+def test_the_profile_fixes_2023_doubled_feed_link_and_atom_dates_are_site_time() -> None:
     rss = (
         b"<rss><channel><item><title>T</title>"
         b"<link>https://www.koreaherald.com/view.php?ud=/view.php?ud=20230814000600</link>"
         b"<pubDate>Mon, 14 Aug 2023 10:00:00 +0900</pubDate></item></channel></rss>"
     )
-    (item,) = parse_feed(rss, "https://www.koreaherald.com/common/rss_xml.php?ct=102")
-    assert item.url == "https://www.koreaherald.com/view.php?ud=20230814000600"
+    (item,) = parse_feed(rss, "https://www.koreaherald.com/common/rss_xml.php?ct=102", KH.tz)
+    assert KH.canonical_url(item.url) == "https://www.koreaherald.com/view.php?ud=20230814000600"
     atom = (
         b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>A</title>'
         b'<link rel="alternate" href="/article/10500001"/>'
         b"<published>2025-01-02T10:20:00</published></entry></feed>"
     )
-    (entry,) = parse_feed(atom, "https://www.koreaherald.com/rss/newsAll")
+    (entry,) = parse_feed(atom, "https://www.koreaherald.com/rss/newsAll", KH.tz)
     assert entry.url == "https://www.koreaherald.com/article/10500001"
     assert entry.published_at == datetime(2025, 1, 2, 1, 20, tzinfo=UTC)
     assert parse_feed(b"not xml at all <<<", "https://x/") == []
@@ -73,7 +76,7 @@ def test_feed_fixes_2023_doubled_link_and_reads_atom() -> None:
 
 def test_current_section_page_with_pagination() -> None:
     html = (FIXTURES / "current-national-page2.html").read_text("utf-8")
-    listing = parse_listing("https://www.koreaherald.com/National?page=2", html)
+    listing = parse_listing("https://www.koreaherald.com/National?page=2", html, KH)
     assert [(a.url, a.title, a.published_at) for a in listing.articles] == [
         (
             "https://www.koreaherald.com/article/10500010",
@@ -107,7 +110,7 @@ def test_current_section_page_with_pagination() -> None:
 def test_legacy_list_page() -> None:
     html = (FIXTURES / "legacy-list-020100000000-np1.html").read_text("utf-8")
     url = "http://www.koreaherald.com/list.php?ct=020100000000&np=1&mp=1"
-    listing = parse_listing(url, html)
+    listing = parse_listing(url, html, KH)
     assert [a.title for a in listing.articles] == [
         "S. Korea, China hold working-level defense talks over peninsula",
         "BTS to perform at Grammys",
@@ -125,14 +128,16 @@ def test_legacy_list_page() -> None:
 
 
 def test_sitemap_index_and_gzipped_news_sitemap() -> None:
-    kind, entries = parse_sitemap((FIXTURES / "sitemap-index.xml").read_bytes())
+    kind, entries = parse_sitemap((FIXTURES / "sitemap-index.xml").read_bytes(), KH.tz)
     assert kind == "index"
     assert [e.url for e in entries] == [
         "https://www.koreaherald.com/sitemap/news.xml",
         "https://www.koreaherald.com/sitemap/2025-05.xml",
     ]
     assert entries[0].published_at == datetime(2025, 5, 12, 9, 40, tzinfo=UTC)
-    kind, entries = parse_sitemap(gzip.compress((FIXTURES / "news-sitemap.xml").read_bytes()))
+    kind, entries = parse_sitemap(
+        gzip.compress((FIXTURES / "news-sitemap.xml").read_bytes()), KH.tz
+    )
     assert kind == "urlset"
     assert entries[0].url == "https://www.koreaherald.com/article/10493730"
     assert entries[0].published_at == datetime(2025, 5, 12, 1, 15, tzinfo=UTC)
@@ -154,6 +159,6 @@ def test_robots_sitemaps() -> None:
 
 
 def test_section_table() -> None:
-    assert SECTIONS["LifenCulture"].feed == "kh_LifenCulture"
-    assert SECTIONS["National"].legacy_ct == "020100000000"
-    assert SECTIONS["World"].path == "/World"
+    assert KH.section("LifenCulture").feed == "/rss/kh_LifenCulture"
+    assert KH.section("National").archive == "/list.php?ct=020100000000&np=1"
+    assert KH.section("World").listing == "/World"

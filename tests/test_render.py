@@ -11,6 +11,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from crawler.parsers.discovery import needs_rendering
 from crawler.replica import ReplicaServer, ReplicaSite
+from crawler.sites import find_profile
 from tests.crawling import run_crawl
 
 #: Both of Debian's builds: the crawl prefers the headless shell and falls back to the browser.
@@ -24,15 +25,21 @@ CHROMIUM_BUILDS = [
 ]
 
 
+KH = find_profile("koreaherald")
+URL = "https://www.koreaherald.com/Kpop"
+
+
 def test_needs_rendering_only_for_an_empty_list_with_scripts() -> None:
     empty = '<ul class="news_list" data-api="/api"></ul><script>fetch("/api")</script>'
-    assert needs_rendering(f"<html><body>{empty}</body></html>")
-    assert not needs_rendering('<html><body><ul class="news_list"></ul></body></html>')
+    assert needs_rendering(URL, f"<html><body>{empty}</body></html>", KH)
+    assert not needs_rendering(URL, '<html><body><ul class="news_list"></ul></body></html>', KH)
     filled = (
         '<ul class="news_list"><li><a href="/article/10000001">x</a></li></ul><script></script>'
     )
-    assert not needs_rendering(f"<html><body>{filled}</body></html>")
-    assert not needs_rendering("<html><body><p>no listing</p><script></script></body></html>")
+    assert not needs_rendering(URL, f"<html><body>{filled}</body></html>", KH)
+    assert not needs_rendering(
+        URL, "<html><body><p>no listing</p><script></script></body></html>", KH
+    )
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +86,7 @@ def test_without_rendering_the_list_stays_empty(site: ReplicaSite, tmp_path: Pat
             tmp_path,
             "sections=Kpop",
             "since=2011-01-01",
-            settings={"KH_RENDER_JS": "False"},
+            settings={"NEWS_RENDER_JS": "False"},
         )
     assert result.returncode == 0, result.log[-3000:]
     assert "discovery/listings_rendered" not in result.stats

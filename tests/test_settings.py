@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+from zoneinfo import ZoneInfo
+
 import pytest
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
@@ -27,8 +30,9 @@ def test_command_line_settings_win() -> None:
     assert settings.getfloat("DOWNLOAD_DELAY") == 0.25
 
 
-def test_window_bounds_are_kst_days() -> None:
-    window = Window.from_args("2025-01-01", "2025-01-31", default_days=2)
+def test_window_bounds_are_days_in_the_site_time_zone() -> None:
+    seoul = ZoneInfo("Asia/Seoul")
+    window = Window.from_args("2025-01-01", "2025-01-31", default_days=2, tz=seoul)
     assert window.since.isoformat() == "2024-12-31T15:00:00+00:00"
     assert window.until is not None and window.until.isoformat().startswith("2025-01-31T14:59:59")
 
@@ -36,4 +40,4 @@ def test_window_bounds_are_kst_days() -> None:
 @pytest.mark.parametrize(("since", "until"), [("yesterday", None), ("2025-02-01", "2025-01-01")])
 def test_window_rejects_bad_input(since: str, until: str | None) -> None:
     with pytest.raises(BadWindowError):
-        Window.from_args(since, until, default_days=2)
+        Window.from_args(since, until, default_days=2, tz=UTC)

@@ -102,7 +102,7 @@ def crawl(tmp: Path, urls: list[str], **settings: Any) -> dict[str, Any]:
 
 PATHS = ["/plain", "/gzip", "/chunked", "/chunked-gzip", "/redirect", "/missing", "/error"]
 MAX_SIZE = 3000
-NAME = re.compile(r"^KH-\d{14}-(\d{5})-\w+-(\d+)\.warc\.gz$")
+NAME = re.compile(r"^newscrawl-\d{14}-(\d{5})-\w+-(\d+)\.warc\.gz$")
 
 
 @dataclass

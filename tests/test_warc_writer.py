@@ -132,7 +132,7 @@ def test_config_defaults_and_overrides() -> None:
     config = WarcConfig.from_settings(Settings({"CONTACT_URL": "mailto:ops@example.org"}))
     assert config.enabled is True
     assert config.max_size == DEFAULT_MAX_SIZE
-    assert config.prefix == "KH"
+    assert config.prefix == "newscrawl"
     assert config.directory == Path("output/warc")
     assert config.operator == "mailto:ops@example.org"
     assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{6}", config.run_id)

@@ -74,6 +74,9 @@ class ParquetExportOnClose:
         stats.set_value("export/sketches_reused", result.sketches_reused)
         for kind, count in result.duplicates.items():
             stats.set_value(f"export/duplicates/{kind}", count)
+        for site, counts in result.by_site.items():
+            for key, value in counts.items():
+                stats.set_value(f"site/{site}/export/{key}", value)
         logger.info(
             "parquet export %s: %d rows (%d new versions) in %d files, %d bytes; duplicates %s",
             result.run_id,

@@ -1,4 +1,4 @@
-"""The run report: stats, field fill rates per template, and the drift alarm.
+"""The run report: stats, and per site its field fill rates per template and drift alarm.
 
 Written to `OUTPUT_DIR/runs/<run_id>.json` when the spider closes, so a redesign of the site
 shows up in the next morning's report, and the nightly runner can turn it into an exit code.
@@ -30,21 +30,24 @@ class DriftConfig:
     min_pages: int
 
 
-def fill_rates(stats: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Per template: pages seen and the share of them with each tracked field filled."""
-    rates: dict[str, dict[str, Any]] = {}
+def fill_rates(stats: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per site and template: pages seen and the share of them with each tracked field filled."""
+    rates: dict[str, dict[str, dict[str, Any]]] = {}
     for key, pages in stats.items():
         if not key.startswith("extract/pages/"):
             continue
-        template = key.removeprefix("extract/pages/")
-        rates[template] = {"pages": pages}
+        scope = key.removeprefix("extract/pages/")
+        site, _, template = scope.partition("/")
+        row: dict[str, Any] = {"pages": pages}
         for name in TRACKED_FIELDS:
-            filled = stats.get(f"extract/filled/{template}/{name}", 0)
-            rates[template][name] = round(filled / pages, 4) if pages else 0.0
+            filled = stats.get(f"extract/filled/{scope}/{name}", 0)
+            row[name] = round(filled / pages, 4) if pages else 0.0
+        rates.setdefault(site, {})[template] = row
     return rates
 
 
 def drift_alarms(rates: dict[str, dict[str, Any]], config: DriftConfig) -> list[str]:
+    """Alarms of one site's templates whose tracked fields fell below the floor."""
     alarms = []
     for template, row in sorted(rates.items()):
         if row["pages"] < config.min_pages:
@@ -56,6 +59,25 @@ def drift_alarms(rates: dict[str, dict[str, Any]], config: DriftConfig) -> list[
                     f" (floor {config.min_fill_rate:.0%})"
                 )
     return alarms
+
+
+def site_sections(
+    stats: dict[str, Any], sites: list[str], drift: DriftConfig
+) -> dict[str, dict[str, Any]]:
+    """Each site's part of the report: its own counters (`site/<name>/...` stats), fill rates
+    per template and drift alarms, so the nightly runner can judge every site alone."""
+    rates = fill_rates(stats)
+    sections: dict[str, dict[str, Any]] = {}
+    for site in sorted(set(sites) | set(rates)):
+        prefix = f"site/{site}/"
+        alarms = drift_alarms(rates.get(site, {}), drift)
+        sections[site] = {
+            "stats": {k.removeprefix(prefix): v for k, v in stats.items() if k.startswith(prefix)},
+            "fill_rates": rates.get(site, {}),
+            "drift_alarm": bool(alarms),
+            "drift_alarms": alarms,
+        }
+    return sections
 
 
 def _jsonable(value: Any) -> Any:
@@ -84,8 +106,10 @@ class RunReport:
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         stats = self.crawler.stats.get_stats()
-        rates = fill_rates(stats)
-        alarms = drift_alarms(rates, self.drift)
+        sites = site_sections(stats, list(getattr(spider, "profiles", {})), self.drift)
+        alarms = [
+            f"{site}: {alarm}" for site, part in sites.items() for alarm in part["drift_alarms"]
+        ]
         for alarm in alarms:
             logger.warning("extraction drift: %s", alarm)
         self.crawler.stats.set_value("report/drift_alarm", bool(alarms))
@@ -93,13 +117,21 @@ class RunReport:
             "run_id": run_id(self.crawler),
             "spider": spider.name,
             "finish_reason": reason,
-            "fill_rates": rates,
+            "sites": sites,
             "drift_alarm": bool(alarms),
             "drift_alarms": alarms,
             "stats": {key: _jsonable(value) for key, value in sorted(stats.items())},
         }
         self.path = self.output_dir / "runs" / f"{report['run_id']}.json"
         write_json_atomic(self.path, report)
+        for site, part in sites.items():
+            logger.info(
+                "site %s: %s articles, %s responses, drift alarm %s",
+                site,
+                part["stats"].get("extract/articles", 0),
+                part["stats"].get("response_count", 0),
+                "ON" if part["drift_alarm"] else "off",
+            )
         logger.info(
             "run report %s: %s articles, %s pages fetched, drift alarm %s",
             self.path,

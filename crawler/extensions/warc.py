@@ -5,7 +5,8 @@ heads. Settings (read once into :class:`crawler.warc.WarcConfig`):
 
 - ``WARC_ENABLED`` (default ``True``)
 - ``WARC_MAX_SIZE`` (default ``1_000_000_000`` bytes; rotate once a file reaches it)
-- ``WARC_PREFIX`` (default ``"KH"``)
+- ``WARC_PREFIX`` (default ``"newscrawl"``; files of requests no site claims, such as an
+  off-site robots.txt; a site's files are named after the site)
 - ``WARC_OPERATOR`` (default: ``CONTACT_URL``, else empty)
 - ``RUN_ID`` (default: UTC timestamp and a random suffix, made once per run)
 - ``OUTPUT_DIR`` (default ``"output"``; files go to ``OUTPUT_DIR/warc/``)
@@ -14,6 +15,7 @@ heads. Settings (read once into :class:`crawler.warc.WarcConfig`):
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import TYPE_CHECKING, Self
 
 import scrapy
@@ -21,8 +23,10 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 import crawler
+from crawler.fingerprint import crawl_sites, profile_of
 from crawler.incremental import RECHECK_KEY
 from crawler.run import run_id
+from crawler.sitestats import inc_site_value
 from crawler.warc.config import WarcConfig
 from crawler.warc.handler import RAW_EXCHANGE_KEY, RawExchange
 from crawler.warc.records import IDENTICAL_PAYLOAD_PROFILE, NOT_MODIFIED_PROFILE, digest
@@ -56,16 +60,14 @@ def warcinfo_fields(config: WarcConfig) -> dict[str, str]:
 
 
 class WarcExtension:
-    def __init__(self, config: WarcConfig, stats: StatsCollector) -> None:
+    """One WARC writer per site, so every file holds one site's captures and says so in its
+    name (`<site>-<UTC time>-<serial>-<host>-<pid>.warc.gz`)."""
+
+    def __init__(self, config: WarcConfig, stats: StatsCollector, crawler: Crawler) -> None:
         self.config = config
         self.stats = stats
-        self.writer = WarcWriter(
-            config.directory,
-            config.prefix,
-            config.max_size,
-            warcinfo_fields(config),
-            on_closed=self._file_closed,
-        )
+        self.crawler = crawler
+        self.writers: dict[str, WarcWriter] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -73,11 +75,25 @@ class WarcExtension:
         if not config.enabled:
             raise NotConfigured("WARC_ENABLED is False")
         assert crawler.stats is not None
-        ext = cls(config, crawler.stats)
+        ext = cls(config, crawler.stats, crawler)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
+
+    def writer_for(self, request: Request) -> WarcWriter:
+        profile = profile_of(request, crawl_sites(self.crawler))
+        prefix = profile.name if profile is not None else self.config.prefix
+        writer = self.writers.get(prefix)
+        if writer is None:
+            writer = self.writers[prefix] = WarcWriter(
+                self.config.directory,
+                prefix,
+                self.config.max_size,
+                warcinfo_fields(self.config),
+                on_closed=partial(self._file_closed, site=prefix),
+            )
+        return writer
 
     def spider_opened(self, spider: Spider) -> None:
         if not self.config.directory.is_dir():
@@ -91,7 +107,7 @@ class WarcExtension:
         if not isinstance(raw, RawExchange) and request.meta.get("playwright"):
             # Rendered by Chromium: its own traffic is not ours to record, but the DOM it
             # built is kept, pointing at the plain response of the same URL.
-            pointer = self.writer.write_conversion(
+            pointer = self.writer_for(request).write_conversion(
                 response.url,
                 response.body,
                 "text/html; charset=utf-8",
@@ -123,7 +139,7 @@ class WarcExtension:
             elif response.status == 200 and payload == recheck.get("payload_digest"):
                 profile = IDENTICAL_PAYLOAD_PROFILE
             if profile:
-                return self.writer.write_revisit(
+                return self.writer_for(request).write_revisit(
                     url=response.url,
                     request_head=raw.request_head,
                     request_body=request.body,
@@ -134,7 +150,7 @@ class WarcExtension:
                     refers_to_uri=recheck["warc_target_uri"],
                     refers_to_date=recheck["warc_date"],
                 )
-        return self.writer.write_exchange(
+        return self.writer_for(request).write_exchange(
             url=response.url,
             request_head=raw.request_head,
             request_body=request.body,
@@ -144,8 +160,9 @@ class WarcExtension:
         )
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        self.writer.close()
+        for writer in self.writers.values():
+            writer.close()
 
-    def _file_closed(self, path: Path) -> None:
-        self.stats.inc_value("warc/files_written")
-        self.stats.inc_value("warc/bytes_written", path.stat().st_size)
+    def _file_closed(self, path: Path, site: str) -> None:
+        inc_site_value(self.stats, "warc/files_written", site)
+        inc_site_value(self.stats, "warc/bytes_written", site, path.stat().st_size)

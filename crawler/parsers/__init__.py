@@ -1,8 +1,8 @@
-"""Pure parsing: (url, html) in, fields out. No network, no Scrapy, testable on saved pages."""
+"""Pure parsing: (url, html, site profile) in, one typed record out. No network, no Scrapy,
+testable on saved pages."""
 
 from __future__ import annotations
 
 from crawler.parsers.article import parse_article
-from crawler.parsers.model import Image, ParsedArticle
 
-__all__ = ["Image", "ParsedArticle", "parse_article"]
+__all__ = ["parse_article"]

@@ -1,14 +1,19 @@
-"""Article parsing: merge structured data, meta tags, site templates and trafilatura per field."""
+"""Article parsing: per field, JSON-LD, then meta tags, then the site's template or selectors,
+then trafilatura; every field records which of them filled it."""
 
 from __future__ import annotations
 
+import re
+
 from parsel import Selector
 
+from crawler.items import Article
 from crawler.parsers import generic
 from crawler.parsers.jsonld import from_jsonld, from_meta
-from crawler.parsers.koreaherald import TEMPLATES, detect_template
-from crawler.parsers.model import Extracted, ParsedArticle
-from crawler.urls import article_id, canonical_url
+from crawler.parsers.model import Extracted
+from crawler.parsers.selectors import from_selectors
+from crawler.parsers.text import is_boilerplate_line
+from crawler.sites.profile import SiteProfile
 
 #: Metadata fields filled from the first extractor that has them.
 _FIELDS = (
@@ -22,7 +27,10 @@ _FIELDS = (
     "keywords",
 )
 #: Fields trafilatura may fill when nothing better did.
-_GENERIC_FIELDS = ("title", "authors", "published_at", "paragraphs")
+_GENERIC_FIELDS = ("title", "authors", "published_at")
+#: Sources that carry metadata only; the body comes from a template, selectors or trafilatura.
+_METADATA_SOURCES = ("jsonld", "meta")
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
 def _selector(html: str) -> Selector | None:
@@ -33,63 +41,108 @@ def _selector(html: str) -> Selector | None:
     return sel if sel.root is not None else None
 
 
-def parse_article(url: str, html: str) -> ParsedArticle:
-    """Parse one article page; missing parts give empty fields, never an exception."""
+def parse_article(url: str, html: str, profile: SiteProfile) -> Article:
+    """Parse one article page of `profile`'s site; missing parts give empty fields, never an
+    exception. A page without a body says why in `no_body_reason`."""
+    article = Article(site=profile.name, url=url, article_id=profile.article_id(url))
     sel = _selector(html) if html and html.strip() else None
     if sel is None:
-        return ParsedArticle(
-            url=url,
-            article_id=article_id(url),
-            canonical_url=canonical_url(url),
-            no_body_reason="empty-document",
-        )
-    template = detect_template(sel)
+        article.canonical_url = profile.canonical_url(url)
+        article.no_body_reason = "empty-document"
+        return article
+    tz = profile.tz
     layers: list[tuple[str, Extracted]] = [
-        ("jsonld", from_jsonld(sel, url)),
-        ("meta", from_meta(sel, url)),
+        ("jsonld", from_jsonld(sel, url, tz)),
+        ("meta", from_meta(sel, url, tz)),
     ]
-    site: Extracted | None = None
-    if template:
-        site = dict(TEMPLATES)[template].extract(sel, url)
-        layers.append((f"template:{template}", site))
-
-    article = ParsedArticle(url=url, article_id=None, canonical_url=None)
+    site_layer = _site_layer(sel, url, profile)
+    if site_layer is not None:
+        layers.append(site_layer)
+    for _, layer in layers:
+        _drop_publication(layer, profile)
     for name in _FIELDS:
         _fill(article, name, layers)
-    if site is not None and site.paragraphs:
-        article.paragraphs = site.paragraphs
-        article.sources["paragraphs"] = f"template:{template}"
-        article.template = template or "unknown"
+    body_source = site_layer[0] if site_layer and site_layer[1].paragraphs else None
+    if body_source is not None:
+        paragraphs = site_layer[1].paragraphs
+        article.template = body_source.removeprefix("template:")
     else:
-        fallback = generic.extract(html, url)
+        fallback = generic.extract(html, url, tz)
+        _drop_publication(fallback, profile)
         for name in _GENERIC_FIELDS:
             _fill(article, name, [("trafilatura", fallback)])
         # trafilatura often repeats the headline as the first line of the body.
-        article.paragraphs = [p for p in article.paragraphs if p != article.title]
-        article.template = "generic" if article.paragraphs or not template else template
-        if not article.paragraphs:
-            article.sources.pop("paragraphs", None)
-            article.no_body_reason = (site.no_body_reason if site else None) or (
+        paragraphs = [p for p in fallback.paragraphs if p != article.title]
+        body_source = "trafilatura" if paragraphs else None
+        template = site_layer[0].removeprefix("template:") if site_layer else None
+        article.template = "generic" if paragraphs or not template else template
+        if not paragraphs:
+            article.no_body_reason = (site_layer[1].no_body_reason if site_layer else None) or (
                 fallback.no_body_reason or "empty-body"
             )
+    paragraphs = [p for p in paragraphs if not is_boilerplate_line(p)]
+    if body_source and paragraphs:
+        article.field_sources["paragraphs"] = body_source
+    elif not article.no_body_reason:
+        article.no_body_reason = "empty-body"
+    article.set_paragraphs(paragraphs)
     # Body images carry captions; the JSON-LD / og image is only a fallback.
-    for source, layer in ([layers[-1]] if site else []) + layers[:2]:
+    image_layers = ([site_layer] if site_layer else []) + layers[:2]
+    for source, layer in image_layers:
         if layer.images:
-            article.images, article.sources["images"] = layer.images, source
+            article.images, article.field_sources["images"] = layer.images, source
             break
-
+    article.image_urls = [image.url for image in article.images if image.url]
     declared = next((layer.canonical_url for _, layer in layers if layer.canonical_url), None)
-    article.canonical_url = canonical_url(declared or url)
-    article.article_id = article_id(url) or article_id(article.canonical_url)
+    article.canonical_url = profile.canonical_url(declared or url)
+    article.article_id = article.article_id or profile.article_id(article.canonical_url)
+    article.extractor = _extractor(article, profile)
     return article
 
 
-def _fill(article: ParsedArticle, name: str, layers: list[tuple[str, Extracted]]) -> None:
+def _site_layer(sel: Selector, url: str, profile: SiteProfile) -> tuple[str, Extracted] | None:
+    """The site's own layer: a template of its parser module, else its profile selectors."""
+    module = profile.parser_module
+    if module is not None:
+        template = module.detect_template(sel)
+        if template:
+            return f"template:{template}", module.extract(sel, url, template)
+    if profile.selectors:
+        return "selectors", from_selectors(sel, url, profile.selectors, profile.tz)
+    return None
+
+
+def _fill(article: Article, name: str, layers: list[tuple[str, Extracted]]) -> None:
     if getattr(article, name):
         return
     for source, layer in layers:
         value = getattr(layer, name)
         if value:
             setattr(article, name, value)
-            article.sources[name] = source
+            article.field_sources[name] = source
             return
+
+
+def _drop_publication(layer: Extracted, profile: SiteProfile) -> None:
+    """Bylines naming the site itself are not authors: the next layer may know better."""
+    layer.authors = [a for a in layer.authors if not _is_publication(a, profile)]
+
+
+def _is_publication(author: str, profile: SiteProfile) -> bool:
+    """Bylines that name the site itself ("The Korea Herald", "koreaherald.com")."""
+    own = {_NOT_ALNUM.sub("", value.lower()) for value in (profile.title, profile.name)}
+    own |= {name.removeprefix("the") for name in own}
+    own |= {_NOT_ALNUM.sub("", host.removeprefix("www.")) for host in profile.hosts}
+    folded = _NOT_ALNUM.sub("", author.lower())
+    return folded in own or folded.removeprefix("the") in own
+
+
+def _extractor(article: Article, profile: SiteProfile) -> str:
+    """Provenance label stored with each row, so corpus rows can be re-audited later."""
+    body = article.field_sources.get("paragraphs")
+    if body is None:
+        return "none"
+    if body == "trafilatura":
+        return f"trafilatura {generic.TRAFILATURA_VERSION}"
+    used = [s for s in _METADATA_SOURCES if s in article.field_sources.values()]
+    return f"{profile.name}:" + "+".join([*used, article.template])

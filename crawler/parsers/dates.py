@@ -1,12 +1,11 @@
-"""Date parsing for every format the site has shown; naive times are KST, results are UTC."""
+"""Date parsing for every format news sites show; naive times are in the site's time zone,
+results are UTC."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, tzinfo
 from email.utils import parsedate_to_datetime
-
-KST = timezone(timedelta(hours=9), "KST")
 
 _MONTHS = {
     name: number
@@ -26,31 +25,31 @@ _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 _LABELLED = re.compile(r"(Published|Updated)\s*:?\s*(.+?)(?=(?:Published|Updated)\s*:|$)", re.I)
 
 
-def _to_utc(value: datetime) -> datetime:
+def _to_utc(value: datetime, tz: tzinfo) -> datetime:
     if value.tzinfo is None:
-        value = value.replace(tzinfo=KST)
+        value = value.replace(tzinfo=tz)
     return value.astimezone(UTC)
 
 
-def parse_date(text: str | None) -> datetime | None:
-    """Parse one date string into tz-aware UTC; a string without offset is read as KST."""
+def parse_date(text: str | None, tz: tzinfo = UTC) -> datetime | None:
+    """Parse one date string into tz-aware UTC; a string without offset is read in `tz`."""
     if not text:
         return None
     text = " ".join(text.split())
     if _ISO.match(text):
         try:
-            return _to_utc(datetime.fromisoformat(text.replace("z", "Z")))
+            return _to_utc(datetime.fromisoformat(text.replace("z", "Z")), tz)
         except ValueError:
             pass
     if re.match(r"^[A-Za-z]{3},\s", text) or re.search(r"[+-]\d{4}$|\bGMT$", text):
         try:
-            return _to_utc(parsedate_to_datetime(text))
+            return _to_utc(parsedate_to_datetime(text), tz)
         except (TypeError, ValueError, IndexError):
             pass
-    return _parse_loose(text)
+    return _parse_loose(text, tz)
 
 
-def _parse_loose(text: str) -> datetime | None:
+def _parse_loose(text: str, tz: tzinfo) -> datetime | None:
     match = _WORDY.search(text)
     try:
         if match:
@@ -60,25 +59,28 @@ def _parse_loose(text: str) -> datetime | None:
                 return _to_utc(
                     datetime(
                         int(match.group(3)), month, int(match.group(2)), int(hour), int(minute)
-                    )
+                    ),
+                    tz,
                 )
         match = _NUMERIC.search(text)
         if match:
             parts = [int(g) if g else 0 for g in match.groups()]
-            return _to_utc(datetime(*parts))
+            return _to_utc(datetime(*parts), tz)
     except ValueError:
         return None
     return None
 
 
-def parse_published_updated(text: str | None) -> tuple[datetime | None, datetime | None]:
+def parse_published_updated(
+    text: str | None, tz: tzinfo = UTC
+) -> tuple[datetime | None, datetime | None]:
     """Read "Published : … Updated : …" bylines; an unlabelled date counts as published."""
     if not text:
         return None, None
     text = " ".join(text.split())
     found: dict[str, datetime | None] = {}
     for label, value in _LABELLED.findall(text):
-        found.setdefault(label.lower(), parse_date(value))
+        found.setdefault(label.lower(), parse_date(value, tz))
     if not found:
-        return parse_date(text), None
+        return parse_date(text, tz), None
     return found.get("published"), found.get("updated")

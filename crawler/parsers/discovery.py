@@ -6,7 +6,7 @@ import gzip
 import re
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
@@ -16,9 +16,8 @@ from lxml.cssselect import CSSSelector
 from parsel import Selector
 
 from crawler.parsers.dates import parse_date
-from crawler.parsers.koreaherald import SECTIONS
 from crawler.parsers.text import normalize_space
-from crawler.urls import KOREAHERALD_HOSTS, article_id
+from crawler.sites.profile import SiteProfile
 
 #: Query parameters that select a page of a listing rather than a different listing.
 _PAGE_PARAMS = frozenset({"np", "mp", "page", "p", "pg", "pageno", "pageindex", "offset"})
@@ -93,8 +92,9 @@ def _child_text(element: etree._Element, *names: str) -> str | None:
     return None
 
 
-def parse_sitemap(body: bytes) -> tuple[str, list[Link]]:
-    """("index" | "urlset", entries); news:publication_date, else lastmod, is the date."""
+def parse_sitemap(body: bytes, tz: tzinfo = UTC) -> tuple[str, list[Link]]:
+    """("index" | "urlset", entries); news:publication_date, else lastmod, is the date
+    (read in `tz` when it has no offset)."""
     root = _xml_root(body)
     if root is None:
         return "urlset", []
@@ -110,20 +110,16 @@ def parse_sitemap(body: bytes) -> tuple[str, list[Link]]:
         links.append(
             Link(
                 url=loc,
-                published_at=parse_date(_child_text(entry, "publication_date", "lastmod")),
+                published_at=parse_date(_child_text(entry, "publication_date", "lastmod"), tz),
                 title=_child_text(entry, "title"),
             )
         )
     return kind, links
 
 
-def _fix_feed_link(url: str) -> str:
-    """Undo the Aug 2023 feed bug `view.php?ud=/view.php?ud=N`."""
-    return url.replace("?ud=/view.php?ud=", "?ud=")
-
-
-def parse_feed(body: bytes, feed_url: str) -> list[Link]:
-    """Items of an RSS 2.0 / RSS 1.0 / Atom feed, in feed order."""
+def parse_feed(body: bytes, feed_url: str, tz: tzinfo = UTC) -> list[Link]:
+    """Items of an RSS 2.0 / RSS 1.0 / Atom feed, in feed order; dates without an offset are
+    read in `tz`."""
     root = _xml_root(body)
     if root is None:
         return []
@@ -148,9 +144,9 @@ def parse_feed(body: bytes, feed_url: str) -> list[Link]:
             continue
         links.append(
             Link(
-                url=urljoin(feed_url, _fix_feed_link(url)),
+                url=urljoin(feed_url, url),
                 published_at=parse_date(
-                    _child_text(entry, "pubdate", "date", "published", "issued", "updated")
+                    _child_text(entry, "pubdate", "date", "published", "issued", "updated"), tz
                 ),
                 title=_child_text(entry, "title"),
             )
@@ -177,16 +173,6 @@ def _resolve(base: str, href: str) -> str:
 
 
 @lru_cache(maxsize=_URL_CACHE_SIZE)
-def _host(url: str) -> str:
-    return urlsplit(url).hostname or ""
-
-
-def _same_site(url: str, page_url: str) -> bool:
-    host, page_host = _host(url), _host(page_url)
-    return host == page_host or (host in KOREAHERALD_HOSTS and page_host in KOREAHERALD_HOSTS)
-
-
-@lru_cache(maxsize=_URL_CACHE_SIZE)
 def _listing_key(url: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     """What identifies a listing apart from its page number: path and non-page parameters."""
     parts = urlsplit(url)
@@ -208,33 +194,20 @@ def _page_number(url: str) -> str:
     return next((params[name] for name in names if name in params), "1")
 
 
-@lru_cache(maxsize=_URL_CACHE_SIZE)
-def _is_section(url: str) -> bool:
-    parts = urlsplit(url)
-    if parts.path.endswith("/list.php"):
-        params = dict(parse_qsl(parts.query))
-        return "ct" in params or "ctv" in params
-    segments = [s for s in parts.path.split("/") if s]
-    return bool(segments) and segments[0] in SECTIONS and len(segments) <= 3
-
-
-_article_id = lru_cache(maxsize=_URL_CACHE_SIZE)(article_id)
-
-
 def _link_title(anchor: lxml_html.HtmlElement) -> str | None:
     inner = _TITLE_SELECTOR(anchor)
     text = normalize_space((inner[0] if inner else anchor).text_content())
     return text or normalize_space(anchor.get("title")) or None
 
 
-def _item_date(anchor: lxml_html.HtmlElement) -> datetime | None:
+def _item_date(anchor: lxml_html.HtmlElement, tz: tzinfo) -> datetime | None:
     """A date shown in the list item around the link (`time`, or a short date-like text)."""
     items = anchor.xpath("ancestor::li[1]") or anchor.xpath("ancestor::article[1]")
     if not items:
         return None
     item = items[0]
     for node in item.iter("time"):
-        value = parse_date(node.get("datetime") or node.text_content())
+        value = parse_date(node.get("datetime") or node.text_content(), tz)
         if value:
             return value
     for node in item.iter():
@@ -242,12 +215,13 @@ def _item_date(anchor: lxml_html.HtmlElement) -> datetime | None:
             continue
         text = normalize_space(node.text)
         if text and len(text) <= 40 and _DATE_LIKE.search(text):
-            return parse_date(text)
+            return parse_date(text, tz)
     return None
 
 
-def parse_listing(url: str, html: str) -> Listing:
-    """Article, pagination and section links of a listing or home page, in page order."""
+def parse_listing(url: str, html: str, profile: SiteProfile) -> Listing:
+    """Article, pagination and section links of a listing or home page of `profile`'s site,
+    in page order."""
     listing = Listing()
     try:
         root = Selector(text=html).root
@@ -268,19 +242,19 @@ def parse_listing(url: str, html: str) -> Listing:
         if not href or href.startswith(("#", "javascript:", "mailto:")):
             continue
         target = _absolute(base, origin, href)
-        if not target.startswith(("http://", "https://")) or not _same_site(target, url):
+        if not target.startswith(("http://", "https://")) or not profile.owns(target):
             continue
         rel = (anchor.get("rel") or "").lower().split()
         if anchor.tag == "link" and "next" not in rel:
             continue
-        ident = _article_id(target)
+        ident = profile.article_id(target)
         if ident is not None and anchor.tag == "a":
             link = by_id.get(ident)
             if link is None:
                 link = by_id[ident] = Link(target)
                 listing.articles.append(link)
             link.title = link.title or _link_title(anchor)
-            link.published_at = link.published_at or _item_date(anchor)
+            link.published_at = link.published_at or _item_date(anchor, profile.tz)
             continue
         if target in seen:
             continue
@@ -290,30 +264,37 @@ def parse_listing(url: str, html: str) -> Listing:
         seen.add(target)
         if (same_listing and _has_page(target)) or "next" in rel or anchor in paging:
             listing.next_pages.append(target)
-        elif _is_section(target):
+        elif profile.section_of(target) is not None:
             seen.add(target)
             listing.section_links.append(target)
     return listing
 
 
-_LISTING_CONTAINERS = CSSSelector("ul.news_list, div.main_sec")
 _SCRIPTS = "//script[(not(@type) or contains(@type, 'javascript') or @type = 'module')]"
 
 
-def needs_rendering(html: str) -> bool:
-    """A listing whose item container is empty on a page that runs scripts: its items are
-    filled in by JavaScript, so only a browser sees them."""
+@lru_cache(maxsize=64)
+def _css(query: str) -> CSSSelector:
+    return CSSSelector(query)
+
+
+def needs_rendering(url: str, html: str, profile: SiteProfile) -> bool:
+    """A listing whose item containers (the profile's `listing_containers`) hold no article
+    link, on a page that runs scripts: its items are filled in by JavaScript, so only a
+    browser sees them."""
+    if not profile.listing_containers:
+        return False
     try:
         root = Selector(text=html).root
     except (ValueError, TypeError):
         return False
     if not isinstance(root, lxml_html.HtmlElement):
         return False
-    containers = _LISTING_CONTAINERS(root)
+    containers = _css(profile.listing_containers)(root)
     if not containers:
         return False
     for container in containers:
         for anchor in container.iter("a"):
-            if article_id(anchor.get("href") or "") is not None:
+            if profile.article_id(urljoin(url, anchor.get("href") or "")) is not None:
                 return False
     return bool(root.xpath(_SCRIPTS))

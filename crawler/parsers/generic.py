@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import UTC, tzinfo
 
 import trafilatura
 
 from crawler.parsers.dates import parse_date
 from crawler.parsers.model import Extracted
 from crawler.parsers.text import clean_authors, normalize_space
+
+TRAFILATURA_VERSION = trafilatura.__version__
 
 # trafilatura logs every page it finds too short; that is expected here, not a warning.
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
@@ -58,7 +61,7 @@ def _bare(html: str, url: str, *, favor_precision: bool) -> dict | None:
     return document.as_dict() if hasattr(document, "as_dict") else dict(document)
 
 
-def extract(html: str, url: str) -> Extracted:
+def extract(html: str, url: str, tz: tzinfo = UTC) -> Extracted:
     data = _bare(html, url, favor_precision=True)
     precise_length = len((data or {}).get("text") or "")
     if precise_length < SHORT_RESULT_CHARS:
@@ -77,7 +80,7 @@ def extract(html: str, url: str) -> Extracted:
     return Extracted(
         title=normalize_space(data.get("title")) or None,
         authors=clean_authors((data.get("author") or "").split(";")),
-        published_at=parse_date(data.get("date")),
+        published_at=parse_date(data.get("date"), tz),
         language=data.get("language") or None,
         paragraphs=paragraphs,
     )

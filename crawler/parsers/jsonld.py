@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import UTC, tzinfo
 from typing import Any
 from urllib.parse import urljoin
 
@@ -121,7 +122,7 @@ def _language(value: str | None) -> str | None:
     return re.split(r"[-_]", value)[0].lower() or None if value else None
 
 
-def from_jsonld(sel: Selector, url: str) -> Extracted:
+def from_jsonld(sel: Selector, url: str, tz: tzinfo = UTC) -> Extracted:
     node = article_node(sel)
     if node is None:
         return Extracted()
@@ -131,8 +132,8 @@ def from_jsonld(sel: Selector, url: str) -> Extracted:
         subtitle=_first(node.get("alternativeHeadline")),
         authors=clean_authors(_texts(node.get("author")), publisher),
         section=_first(node.get("articleSection")),
-        published_at=parse_date(_first(node.get("datePublished"))),
-        updated_at=parse_date(_first(node.get("dateModified"))),
+        published_at=parse_date(_first(node.get("datePublished")), tz),
+        updated_at=parse_date(_first(node.get("dateModified")), tz),
         language=_language(_first(node.get("inLanguage"))),
         keywords=_keywords(_texts(node.get("keywords"))),
         images=_images(node.get("image"), url),
@@ -154,7 +155,7 @@ def _meta_index(sel: Selector) -> dict[str, list[str]]:
     return index
 
 
-def from_meta(sel: Selector, url: str) -> Extracted:
+def from_meta(sel: Selector, url: str, tz: tzinfo = UTC) -> Extracted:
     """og:*, article:* and classic name= meta tags, plus the declared document language."""
     index = _meta_index(sel)
 
@@ -178,9 +179,9 @@ def from_meta(sel: Selector, url: str) -> Extracted:
         authors=clean_authors(values("author", "article:author", "dc.creator"), site),
         section=first("article:section"),
         published_at=parse_date(
-            first("article:published_time", "date", "pubdate", "dc.date", "publish-date")
+            first("article:published_time", "date", "pubdate", "dc.date", "publish-date"), tz
         ),
-        updated_at=parse_date(first("article:modified_time", "og:updated_time")),
+        updated_at=parse_date(first("article:modified_time", "og:updated_time"), tz),
         language=_language(language),
         keywords=_keywords(values("keywords", "news_keywords", "article:tag")),
         images=[Image(urljoin(url, image), None)] if image else [],

@@ -16,7 +16,6 @@ _ROLE_WORDS = re.compile(
     r"professor|journalist|news desk|desk)\b",
     re.I,
 )
-_PUBLICATIONS = re.compile(r"^(?:the\s+)?korea\s*herald$|^koreaherald(?:\.com)?$", re.I)
 
 #: Elements that end a paragraph when the walker meets them.
 BLOCK_TAGS = frozenset(
@@ -78,6 +77,28 @@ SKIP_TAGS = frozenset(
 )
 
 
+_WORD = re.compile(r"\w+", re.UNICODE)
+#: Paragraphs inside article bodies that a reader would not call the article: cross-links,
+#: sign-up and sharing prompts, comment counts.
+_BOILERPLATE_LINE = re.compile(
+    r"^(?:related(?:\s+(?:articles?|stories|posts?|coverage|news))?|read\s+(?:more|also)|"
+    r"see\s+also|also\s+read|more\s+on\s+this(?:\s+story)?|share\s+this(?:\s+\w+)?|like\s+this)"
+    r"\s*[:\-\u2013\u2014]|"
+    r"^(?:sign\s+up|subscribe)\b.{0,80}\b(?:newsletter|inbox|updates)\b|"
+    r"^(?:click\s+to\s+(?:share|print|email)|share\s+on\s+\w+|\d+\s+comments?|leave\s+a\s+(?:comment|reply))\b",
+    re.I,
+)
+
+
+def word_count(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def is_boilerplate_line(paragraph: str) -> bool:
+    """A body paragraph that is a cross-link, a sign-up box or a share prompt."""
+    return bool(_BOILERPLATE_LINE.match(paragraph))
+
+
 def normalize_space(text: str | None) -> str:
     """Collapse whitespace (including &nbsp;) and strip."""
     return " ".join((text or "").split())
@@ -93,7 +114,7 @@ def clean_authors(values: Iterable[str], publication: str | None = None) -> list
         value = _BY.sub("", value)
         for part in _SPLIT.split(value):
             part = _BY.sub("", part).strip(" .,:-()[]")
-            if not part or _ROLE_WORDS.search(part) or _PUBLICATIONS.match(part):
+            if not part or _ROLE_WORDS.search(part):
                 continue
             if publication and part.lower() == publication.lower():
                 continue
@@ -147,6 +168,7 @@ def block_paragraphs(
 _NOISE_TOKEN = re.compile(
     r"^(?:ad|ads|adv|advert[\w-]*|banner[\w-]*|related[\w-]*|[\w-]+[-_]related|recommend[\w-]*|"
     r"share[\w-]*|sns[\w-]*|social[\w-]*|newsletter[\w-]*|subscribe[\w-]*|promo[\w-]*|"
+    r"comments?|comment[-_][\w-]+|[\w-]+[-_]comments?|sharedaddy|jp-relatedposts|"
     r"most[-_]?popular[\w-]*|rail[\w-]*|sidebar[\w-]*|[\w-]*caption[\w-]*|copyright[\w-]*|"
     r"ad[-_][\w-]+)$",
     re.I,

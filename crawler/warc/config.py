@@ -1,6 +1,6 @@
 """WARC settings, read once from the Scrapy settings.
 
-Default: ``WARC_ENABLED = True``, ``WARC_MAX_SIZE = 1 GB``, ``WARC_PREFIX = "KH"``,
+Default: ``WARC_ENABLED = True``, ``WARC_MAX_SIZE = 1 GB``, ``WARC_PREFIX = "newscrawl"``,
 ``WARC_OPERATOR`` = ``CONTACT_URL`` or "", ``OUTPUT_DIR = "output"`` (files go to
 ``OUTPUT_DIR/warc/``). The run id is the crawl's (:func:`crawler.run.run_id`).
 """
@@ -39,7 +39,7 @@ class WarcConfig:
             enabled=settings.getbool("WARC_ENABLED", True),
             directory=Path(settings.get("OUTPUT_DIR", "output")) / "warc",
             max_size=max_size,
-            prefix=settings.get("WARC_PREFIX", "KH"),
+            prefix=settings.get("WARC_PREFIX") or "newscrawl",
             operator=settings.get("WARC_OPERATOR") or settings.get("CONTACT_URL") or "",
             run_id=run_id or settings.get("RUN_ID") or new_run_id(),
             user_agent=settings.get("USER_AGENT") or "",

@@ -20,6 +20,7 @@ from crawler.parsers.text import (
     is_noise,
     normalize_space,
 )
+from crawler.sites.koreaherald import KST
 
 _BODY = ("div#articleText div.view_con_t", "div.view_con_t", "div#articleText")
 _SKIP_CLASSES = frozenset(
@@ -80,7 +81,7 @@ def _section(sel: Selector) -> str | None:
 
 def extract(sel: Selector, url: str) -> Extracted:
     published, updated = parse_published_updated(
-        " ".join(sel.css(".view_tit_byline_r ::text").getall())
+        " ".join(sel.css(".view_tit_byline_r ::text").getall()), KST
     )
     byline = normalize_space(" ".join(sel.css(".view_tit_byline_l ::text").getall()))
     result = Extracted(

@@ -19,6 +19,7 @@ from crawler.parsers.text import (
     is_noise,
     normalize_space,
 )
+from crawler.sites.koreaherald import KST
 
 _BODY = ("article#articleText", '[itemprop="articleBody"]', ".article-body")
 _TITLE = "h1.news_title, h1.article-title, h1[itemprop=headline], h1"
@@ -48,7 +49,7 @@ def extract(sel: Selector, url: str) -> Extracted:
     time_published = sel.css(
         'time[itemprop="datePublished"]::attr(datetime), [itemprop="datePublished"]::attr(content)'
     ).get()
-    published, updated = parse_published_updated(_text(sel, _DATE))
+    published, updated = parse_published_updated(_text(sel, _DATE), KST)
     author = _text(sel, _AUTHOR)
     crumbs = [normalize_space(t) for t in sel.css(f"{_SECTION}").css("::text").getall()]
     result = Extracted(
@@ -56,7 +57,7 @@ def extract(sel: Selector, url: str) -> Extracted:
         subtitle=_text(sel, _SUBTITLE),
         authors=clean_authors([author] if author else []),
         section=next((c for c in reversed(crumbs) if c and c.lower() != "home"), None),
-        published_at=parse_date(time_published) or published,
+        published_at=parse_date(time_published, KST) or published,
         updated_at=updated,
     )
     containers = []

@@ -18,6 +18,7 @@ from crawler.parsers.text import (
     is_noise,
     normalize_space,
 )
+from crawler.sites.koreaherald import KST
 
 _SKIP_CLASSES = frozenset({"img_box", "news_btn_wrap", "news_journalist_area", "img_caption"})
 #: Byline candidates, most specific first; the first one with text wins.
@@ -57,7 +58,9 @@ def _first_byline(sel: Selector) -> list[str]:
 
 def extract(sel: Selector, url: str) -> Extracted:
     area = sel.css("div.news_title_area") or sel
-    published, updated = parse_published_updated(" ".join(area.css("p.news_date ::text").getall()))
+    published, updated = parse_published_updated(
+        " ".join(area.css("p.news_date ::text").getall()), KST
+    )
     titles, subtitles = _texts(area, "h1.news_title"), _texts(area, "h2.news_title")
     sections = _texts(sel, _SECTION)
     result = Extracted(
