@@ -80,7 +80,7 @@ class KoreaTimesSite(Newsroom):
         self.stories = writer.stories(n_articles, START, self.now, wire="Yonhap")
         self.legacy_ids: dict[str, str] = {}  # article id -> old numeric id
         self.legacy_paths: dict[str, str] = {}  # old numeric id -> old path
-        legacy_id = 371_000
+        legacy_id = 384_000
         seen: set[str] = set()
         for story in self.stories:
             if story.desk.key == "opinion" and story.subsection == "editorial":

@@ -74,19 +74,22 @@ class WordPressSite(Newsroom):
         self.stories = writer.stories(n_articles, START, self.now)
         post_id = 1180
         seen: set[str] = set()
+        self.post_ids: dict[str, str] = {}  # article id -> WordPress post id
         self.comments: dict[str, list[tuple[str, str]]] = {}
         for story in self.stories:
-            post_id += rng.randint(1, 14)  # revisions and attachments take ids too
-            story.article_id = str(post_id)
             while story.slug in seen:
                 story.slug += "-2"  # WordPress's suffix for a repeated slug
             seen.add(story.slug)
+            # The URL never shows the post id, so the article id is what the URL does show.
+            story.article_id = f"{story.published:%Y/%m/%d}/{story.slug}"
+            post_id += rng.randint(1, 14)  # revisions and attachments take ids too
+            self.post_ids[story.article_id] = str(post_id)
             voice = text.Writer(rng, story.desk.vocab)
             self.comments[story.article_id] = [
                 (text.person_name(rng).split()[0], voice.sentence())
                 for _ in range(rng.choice((0, 0, 1, 2, 3, 5)))
             ]
-        self._by_id = {story.article_id: story for story in self.stories}
+        self._by_post_id = {self.post_ids[s.article_id]: s for s in self.stories}
         self._by_slug = {story.slug: story for story in self.stories}
         self._newest = self.newest_first()
 
@@ -111,10 +114,17 @@ class WordPressSite(Newsroom):
 
     def linked_paths(self, story: Story) -> list[str]:
         canonical = self.canonical_path(story)
-        paths = {canonical + "amp/", f"/?p={story.article_id}"}
+        paths = {canonical + "amp/", f"/?p={self.post_ids[story.article_id]}"}
         if any(story in self.feed_items(desk) for desk in (None, *DESKS)):
             paths.add(self.feed_link(story))
         return [canonical, *sorted(paths)]
+
+    def ground_truth(self) -> list[dict]:
+        """As every replica's, plus the WordPress post id that only `?p=N` and the markup show."""
+        records = super().ground_truth()
+        for record in records:
+            record["post_id"] = self.post_ids[record["article_id"]]
+        return records
 
     # ---- routing ---------------------------------------------------------------------------
 
@@ -122,7 +132,7 @@ class WordPressSite(Newsroom):
         parts = urlsplit(target)
         path, query = parts.path, parse_qs(parts.query)
         if path == "/" and "p" in query:
-            story = self._by_id.get(query["p"][0])
+            story = self._by_post_id.get(query["p"][0])
             return Redirect(base + self.canonical_path(story)) if story else None
         if path == "/":
             return self._listing(None, 1, base)
@@ -178,13 +188,14 @@ class WordPressSite(Newsroom):
 
     def _post_page(self, story: Story, base: str, amp: bool) -> Page:
         url = base + self.canonical_path(story)
+        post_id = self.post_ids[story.article_id]
         extra = "" if amp else f'<link rel="amphtml" href="{url}amp/">\n'
         head = (
             f'<!DOCTYPE html>\n<html lang="en-US"{" amp" if amp else ""}>\n<head>\n'
             '<meta charset="UTF-8">\n'
             f"<title>{escape(story.title)} &#8211; {SITE_NAME}</title>\n"
             f'<link rel="canonical" href="{url}">\n'
-            f'<link rel="shortlink" href="{base}/?p={story.article_id}">\n{extra}'
+            f'<link rel="shortlink" href="{base}/?p={post_id}">\n{extra}'
             f'<meta property="og:title" content="{escape(story.title)}">\n'
             '<link rel="alternate" type="application/rss+xml" '
             f'title="{SITE_NAME} &raquo; Feed" href="{base}/feed/">\n'
@@ -203,10 +214,10 @@ class WordPressSite(Newsroom):
         )
         html = (
             head
-            + f'<body class="post-template-default single single-post postid-{story.article_id}">'
+            + f'<body class="post-template-default single single-post postid-{post_id}">'
             + _masthead()
             + '<div id="content" class="site-content"><main id="main" class="site-main">'
-            + f'<article id="post-{story.article_id}" class="post-{story.article_id} post '
+            + f'<article id="post-{post_id}" class="post-{post_id} post '
             + f'type-post status-publish format-standard hentry category-{story.section}">'
             + '<header class="entry-header">'
             + f'<h1 class="entry-title">{escape(story.title)}</h1>'
@@ -316,7 +327,7 @@ class WordPressSite(Newsroom):
             return None
         root = f"/category/{desk.key}/" if desk else "/"
         articles = "".join(
-            f'<article class="post-{s.article_id} post type-post hentry">'
+            f'<article class="post-{self.post_ids[s.article_id]} post type-post hentry">'
             f'<header class="entry-header"><h2 class="entry-title"><a href="'
             f'{self.canonical_path(s)}" rel="bookmark">{escape(s.title)}</a></h2>'
             f'<time class="entry-date published" datetime="{s.published.isoformat()}">'
@@ -367,7 +378,7 @@ class WordPressSite(Newsroom):
                 base + self.feed_link(s),
                 newsroom.teaser(s),
                 s.published,
-                f"{base}/?p={s.article_id}",
+                f"{base}/?p={self.post_ids[s.article_id]}",
                 ", ".join(s.authors),
             )
             for s in self.feed_items(desk)
