@@ -17,11 +17,13 @@ from lxml import html as lxml_html
 
 from crawler.parsers.discovery import parse_feed, parse_sitemap, sitemaps_from_robots
 from crawler.replica import ReplicaServer, ReplicaSite
+from crawler.replica.__main__ import build_site
 from crawler.replica.koreatimes import KoreaTimesSite
 from crawler.replica.lookalike import LookalikeSite
 from crawler.replica.newsroom import Newsroom
 from crawler.replica.render import Page
 from crawler.replica.save_fixtures import save
+from crawler.replica.site import DEFAULT_NOW
 from crawler.replica.wpnews import WordPressSite
 from crawler.replica.yonhap import YonhapSite
 
@@ -339,3 +341,12 @@ def test_saved_fixtures_are_current(tmp_path: Path) -> None:
     for path in written:
         saved = FIXTURES / path.relative_to(tmp_path)
         assert saved.read_bytes() == path.read_bytes(), saved
+
+
+@pytest.mark.parametrize("name", ["koreatimes", "yonhap", "wpnews", "lookalike", "koreaherald"])
+def test_command_line_builds_every_site(name: str) -> None:
+    """`python -m crawler.replica --site NAME` serves each replica."""
+    site = build_site(name, 40, None, DEFAULT_NOW)
+    robots = site.route("/robots.txt", "http://h")
+    assert isinstance(robots, Page) and "Sitemap: http://h/" in robots.body
+    assert build_site(name, 40, 3, DEFAULT_NOW).ground_truth() != site.ground_truth()

@@ -2,7 +2,7 @@
 
 URL map (base = the server's base URL):
   /                                         home: top stories (some with utm_* tags), most read
-                                            (short section-only URLs), archive (legacy links)
+                                            (AMP twins and section-only URLs), archive (old URLs)
   /<section>[/<sub>]/<YYYYMMDD>/<slug>      article (canonical); id = "<YYYYMMDD>/<slug>"
   /<section>/<YYYYMMDD>/<slug>              the same article without its sub-section (200)
   /amp/<canonical path>                     AMP twin (200, rel=canonical to the article)
@@ -121,6 +121,11 @@ class KoreaTimesSite(Newsroom):
     def top_stories(self) -> list[Story]:
         return self._newest[:9]
 
+    def most_read_link(self, story: Story, position: int) -> str:
+        """The widget links its first two stories by their AMP twin, the rest by the
+        section-only URL."""
+        return self.amp_path(story) if position < 2 else self.short_path(story)
+
     def most_read(self) -> list[Story]:
         """Linked by their section-only URL (only stories that have a sub-section)."""
         return [s for s in self._newest[9:40] if s.subsection][:5]
@@ -133,8 +138,9 @@ class KoreaTimesSite(Newsroom):
         for position, top in enumerate(self.top_stories()):
             if top is story:
                 paths.add(self.home_link(story, position))
-        if story in self.most_read():
-            paths.add(self.short_path(story))
+        for position, read in enumerate(self.most_read()):
+            if read is story:
+                paths.add(self.most_read_link(story, position))
         if story in self.archive_links():
             paths.add(self.legacy_paths[self.legacy_ids[story.article_id]])
         canonical = self.canonical_path(story)
@@ -302,8 +308,8 @@ class KoreaTimesSite(Newsroom):
             for n, s in enumerate(self.top_stories())
         )
         most = "".join(
-            f'<li><a href="{self.short_path(s)}">{escape(s.title)}</a></li>'
-            for s in self.most_read()
+            f'<li><a href="{self.most_read_link(s, n)}">{escape(s.title)}</a></li>'
+            for n, s in enumerate(self.most_read())
         )
         archive = "".join(
             f'<li><a href="{self.legacy_paths[self.legacy_ids[s.article_id]]}">'

@@ -5,7 +5,9 @@ URL map (base = the server's base URL):
   /, /page/N/                              home, 8 posts per page
   /YYYY/MM/DD/<slug>/                      post (canonical; "/" kept); without "/": 301 to it
   /YYYY/MM/DD/<slug>/amp/                  AMP twin (AMP plugin, legacy mode)
-  /?p=N                                    short link: 301 to the post
+  /?p=N                                    short link: 301 to the post (editors' "Related:" lines)
+  /YYYY/MM/DD/<slug>/?relatedposts_hit=1&relatedposts_origin=N&relatedposts_position=K
+                                           Jetpack related-posts links (200)
   /category/<slug>/, /category/<slug>/page/N/   category listings
   /feed/, /category/<slug>/feed/           RSS (item links carry utm_* parameters)
   /robots.txt -> /wp-sitemap.xml -> /wp-sitemap-posts-post-N.xml,
@@ -92,6 +94,11 @@ class WordPressSite(Newsroom):
         self._by_post_id = {self.post_ids[s.article_id]: s for s in self.stories}
         self._by_slug = {story.slug: story for story in self.stories}
         self._newest = self.newest_first()
+        self._jetpack_links: dict[str, set[str]] = {s.article_id: set() for s in self.stories}
+        for origin in self.stories:
+            for position, target in enumerate(self.jetpack_related(origin)):
+                link = self.jetpack_link(origin, target, position)
+                self._jetpack_links[target.article_id].add(link)
 
     # ---- URLs ----------------------------------------------------------------------------
 
@@ -112,9 +119,25 @@ class WordPressSite(Newsroom):
         rng = random.Random(f"related-{story.article_id}")
         return rng.choice(earlier[:20]) if earlier and rng.random() < 0.5 else None
 
+    def short_link(self, story: Story) -> str:
+        return f"/?p={self.post_ids[story.article_id]}"
+
+    def jetpack_related(self, story: Story) -> list[Story]:
+        """The three posts Jetpack's related-posts block shows under `story`."""
+        return [s for s in self._newest if s.published < story.published][:3]
+
+    def jetpack_link(self, origin: Story, target: Story, position: int) -> str:
+        """Jetpack tags its related-post links with where the click came from."""
+        return (
+            f"{self.canonical_path(target)}?relatedposts_hit=1&relatedposts_origin="
+            f"{self.post_ids[origin.article_id]}&relatedposts_position={position}"
+        )
+
     def linked_paths(self, story: Story) -> list[str]:
+        """Canonical first; the AMP twin is linked by `<link rel="amphtml">` only, the short
+        link by editors' "Related:" lines and by `<link rel="shortlink">`."""
         canonical = self.canonical_path(story)
-        paths = {canonical + "amp/", f"/?p={self.post_ids[story.article_id]}"}
+        paths = {canonical + "amp/", self.short_link(story), *self._jetpack_links[story.article_id]}
         if any(story in self.feed_items(desk) for desk in (None, *DESKS)):
             paths.add(self.feed_link(story))
         return [canonical, *sorted(paths)]
@@ -257,7 +280,7 @@ class WordPressSite(Newsroom):
             if index == related_after and related:
                 parts.append(
                     '<p class="has-small-font-size"><strong>Related:</strong> '
-                    f'<a href="{self.canonical_path(related)}">{escape(related.title)}</a></p>'
+                    f'<a href="{self.short_link(related)}">{escape(related.title)}</a></p>'
                 )
             if index == newsletter_after:
                 parts.append(
@@ -277,12 +300,11 @@ class WordPressSite(Newsroom):
             'class="share-email sd-button" href="?share=email">Email</a></li></ul></div></div>'
             "</div>"
         )
-        earlier = [s for s in self._newest if s.published < story.published][:3]
         items = "".join(
             '<div class="jp-relatedposts-post"><h4 class="jp-relatedposts-post-title">'
-            f'<a href="{self.canonical_path(s)}">{escape(s.title)}</a></h4>'
+            f'<a href="{escape(self.jetpack_link(story, s, n))}">{escape(s.title)}</a></h4>'
             f'<p class="jp-relatedposts-post-date">{_human_date(s.published)}</p></div>'
-            for s in earlier
+            for n, s in enumerate(self.jetpack_related(story))
         )
         parts.append(
             '<div id="jp-relatedposts" class="jp-relatedposts"><h3 '
