@@ -144,6 +144,7 @@ def test_feeds_parse_to_linked_article_urls(served: tuple[str, Newsroom, Replica
 def test_every_linked_url_answers(served: tuple[str, Newsroom, ReplicaServer]) -> None:
     """The canonical URL is 200; every other linked URL is a 200 twin or a 301 to it."""
     name, site, server = served
+    assert fetch(server.base_url + "/")[0] == 200
     counts = {200: 0, 301: 0}
     for record in site.ground_truth():
         canonical = server.base_url + record["canonical_path"]
