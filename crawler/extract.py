@@ -10,10 +10,10 @@ from crawler.dedup import DedupConfig, Sketch
 from crawler.items import Article
 from crawler.parsers.article import parse_article
 from crawler.parsers.encoding import decode_html
-from crawler.sites.profile import SiteProfile
+from crawler.sites.profile import DRIFT_FIELDS, SiteProfile
 
 #: Fields whose fill rates are reported per site and template; a drop means the site changed.
-TRACKED_FIELDS = ("title", "authors", "published_at", "body")
+TRACKED_FIELDS = DRIFT_FIELDS
 #: A body shorter than this many words counts as not filled.
 MIN_BODY_WORDS = 50
 #: Characters of text given to the language identifier: plenty for a reliable answer,

@@ -108,9 +108,11 @@ class NewsSpider(scrapy.Spider):
             name: p.with_base_url(bases[name]) if name in bases else p
             for name, p in profiles.items()
         }
-        self.allowed_domains = sorted({p.host for p in self.profiles.values()})
+        self.allowed_domains = sorted(
+            {host for p in self.profiles.values() for host in (p.host, *p.extra_hosts)}
+        )
         #: scheme://host[:port] of every site: nothing else is requested.
-        self.allowed_origins = {p.origin for p in self.profiles.values()}
+        self.allowed_origins = {origin for p in self.profiles.values() for origin in p.origins}
         self._sections = _select_sections(sections, self.profiles)
         self._since = _per_site("since", since, self.profiles, _text)
         self._until = _per_site("until", until, self.profiles, _text)

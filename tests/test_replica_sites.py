@@ -4,17 +4,16 @@ profiles fit the pages, and pages are byte-for-byte reproducible."""
 
 from __future__ import annotations
 
-import re
-import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from lxml import html as lxml_html
 
+from crawler.parsers import parse_article
 from crawler.parsers.discovery import parse_feed, parse_sitemap, sitemaps_from_robots
 from crawler.replica import ReplicaServer, ReplicaSite
 from crawler.replica.__main__ import build_site
@@ -26,15 +25,11 @@ from crawler.replica.save_fixtures import save
 from crawler.replica.site import DEFAULT_NOW
 from crawler.replica.wpnews import WordPressSite
 from crawler.replica.yonhap import YonhapSite
+from crawler.sites import SiteProfile
+from tests.test_site_parsers import profile
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "sites"
-PROFILES = {
-    "koreatimes": ROOT / "crawler" / "sites" / "koreatimes" / "profile.toml",
-    "yonhap": ROOT / "crawler" / "sites" / "yonhap" / "profile.toml",
-    "wpnews": FIXTURES / "wpnews" / "profile.toml",
-    "lookalike": FIXTURES / "lookalike" / "profile.toml",
-}
 FACTORIES: dict[str, Callable[[], Newsroom]] = {
     "koreatimes": KoreaTimesSite,
     "yonhap": YonhapSite,
@@ -100,9 +95,10 @@ def served(request: pytest.FixtureRequest) -> Iterator[tuple[str, Newsroom, Repl
         yield request.param, site, server
 
 
-def _profile(name: str) -> dict:
-    with PROFILES[name].open("rb") as handle:
-        return tomllib.load(handle)
+def _profile(name: str, server: ReplicaServer | None = None) -> SiteProfile:
+    """The site's profile (shipped, or test-only beside the fixtures), moved onto `server`."""
+    loaded = profile(name)
+    return loaded.with_base_url(server.base_url) if server else loaded
 
 
 def _path(url: str) -> str:
@@ -174,7 +170,7 @@ def test_listings_page_to_the_end(served: tuple[str, Newsroom, ReplicaServer]) -
     """Following `a.next` from the first listing page reaches every story of the site."""
     name, site, server = served
     first = {"koreatimes": None, "yonhap": None, "wpnews": "/", "lookalike": "/news"}[name]
-    starts = [first] if first else [s["listing"] for s in _profile(name)["sections"]]
+    starts = [first] if first else [s.listing for s in _profile(name).sections]
     seen: set[str] = set()
     for start in starts:
         url: str | None = server.base_url + start
@@ -190,106 +186,41 @@ def test_listings_page_to_the_end(served: tuple[str, Newsroom, ReplicaServer]) -
 
 # ---- the site profiles against the replicas -------------------------------------------------
 
-_TRACKING = re.compile(r"^(utm_|fbclid$|gclid$)")
-
-
-def _article_id(profile: dict, path: str) -> str | None:
-    """What the profile's rewrites, parameter rules and url_patterns make of a linked path."""
-    canonical = profile.get("canonical", {})
-    for rule in canonical.get("rewrites", []):
-        path = re.sub(rule["pattern"], rule["replace"], "http://h" + path)[len("http://h") :]
-    parts = urlsplit(path)
-    drop = set(canonical.get("drop_params", []))
-    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in drop and not _TRACKING.match(k)]
-    target = parts.path + (f"?{urlencode(query)}" if query else "")
-    for pattern in profile["articles"]["url_patterns"]:
-        match = re.search(pattern, target, re.ASCII)
-        if match:
-            return match.group("id")
-    return None
-
 
 def test_profile_ids_fold_every_variant_into_one(
     served: tuple[str, Newsroom, ReplicaServer],
 ) -> None:
     """Twins and tracking variants give the article's id; links that 301 match `short_links`."""
     name, site, server = served
-    profile = _profile(name)
-    short_links = profile["articles"].get("short_links", [])
+    site_profile = _profile(name, server)
     for record in site.ground_truth():
         for path in record["urls"]:
-            if any(re.search(p, path, re.ASCII) for p in short_links):
-                assert fetch(server.base_url + path)[0] == 301, path
+            url = server.base_url + path
+            if site_profile.is_short_link(url):
+                assert fetch(url)[0] == 301, path
                 continue
-            assert _article_id(profile, path) == record["article_id"], path
+            assert site_profile.article_id(url) == record["article_id"], path
     for path in NOT_FOUND[name]:
+        url = server.base_url + path
         if "/amp/" not in path and "AEN" not in path and "/article/" not in path:
-            assert _article_id(profile, path) is None or fetch(server.base_url + path)[0] == 404
-
-
-_BLOCKS = frozenset(
-    [
-        "p",
-        "div",
-        "li",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "blockquote",
-        "figcaption",
-        "figure",
-        "pre",
-        "ul",
-        "ol",
-        "form",
-        "section",
-        "aside",
-        "header",
-        "footer",
-        "table",
-        "td",
-    ]
-)
-
-
-def _body_paragraphs(profile: dict, html: str) -> list[str]:
-    """Texts of the innermost block elements of the body after `body_exclude`: what a body
-    extractor would keep, so any boilerplate the profile fails to exclude shows up."""
-    selectors = profile["selectors"]
-    root = lxml_html.fromstring(html)
-    (body,) = root.cssselect(selectors["body"])
-    for css in selectors.get("body_exclude", []):
-        for node in body.cssselect(css):
-            node.drop_tree()
-    texts = []
-    for node in body.iterdescendants():
-        if node.tag not in _BLOCKS or any(d.tag in _BLOCKS for d in node.iterdescendants()):
-            continue
-        text = " ".join(node.text_content().split())
-        if text:
-            texts.append(text)
-    return texts
+            assert site_profile.article_id(url) is None or fetch(url)[0] == 404
 
 
 def test_profile_selectors_find_the_ground_truth(
     served: tuple[str, Newsroom, ReplicaServer],
 ) -> None:
-    """Body minus `body_exclude` is exactly the article's paragraphs; title and authors too."""
+    """The parser on served pages: body, title and authors are exactly the ground truth."""
     name, site, server = served
-    profile = _profile(name)
+    site_profile = _profile(name, server)
     for record in site.ground_truth()[-12:]:
-        status, _, body = fetch(server.base_url + record["canonical_path"])
+        url = server.base_url + record["canonical_path"]
+        status, _, body = fetch(url)
         assert status == 200
-        html = body.decode()
-        assert _body_paragraphs(profile, html) == record["paragraphs"]
-        root = lxml_html.fromstring(html)
-        (title,) = root.cssselect(profile["selectors"]["title"])
-        assert title.text_content() == record["title"]
-        names = [n.text_content() for n in root.cssselect(profile["selectors"]["authors"])]
-        assert names == record["authors"]
+        article = parse_article(url, body.decode(), site_profile)
+        assert article.paragraphs == record["paragraphs"], url
+        assert article.title == record["title"]
+        assert article.authors == record["authors"]
+        assert article.article_id == record["article_id"]
 
 
 def test_wordpress_posts_need_selectors() -> None:

@@ -45,8 +45,16 @@ def test_drift_alarm_below_the_floor_only_with_enough_pages() -> None:
 
 
 def test_each_site_is_judged_alone() -> None:
-    sites = site_sections(STATS, ["koreaherald", "othernews", "quiet"], DRIFT)
+    sites = site_sections(STATS, {"koreaherald": {}, "othernews": {}, "quiet": {}}, DRIFT)
     assert sites["koreaherald"]["drift_alarm"] is True
     assert sites["othernews"]["drift_alarm"] is False
     assert sites["othernews"]["stats"] == {"response_count": 30}
     assert sites["quiet"]["fill_rates"] == {}
+
+
+def test_a_site_floor_replaces_the_global_one_for_its_field() -> None:
+    rates = fill_rates(STATS)["koreaherald"]
+    assert drift_alarms(rates, DRIFT, {"body": 0.25}) == []
+    assert drift_alarms(rates, DRIFT, {"title": 1.0}) == [
+        "current.body filled on 30.0% of 40 pages (floor 90%)"
+    ]

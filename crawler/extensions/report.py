@@ -31,7 +31,8 @@ class DriftConfig:
 
 
 def fill_rates(stats: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
-    """Per site and template: pages seen and the share of them with each tracked field filled."""
+    """Per site and template: pages seen and the share of them with each tracked field filled
+    (from the `extract/pages/<site>/<template>` and `extract/filled/...` stats)."""
     rates: dict[str, dict[str, dict[str, Any]]] = {}
     for key, pages in stats.items():
         if not key.startswith("extract/pages/"):
@@ -46,31 +47,37 @@ def fill_rates(stats: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
     return rates
 
 
-def drift_alarms(rates: dict[str, dict[str, Any]], config: DriftConfig) -> list[str]:
-    """Alarms of one site's templates whose tracked fields fell below the floor."""
+def drift_alarms(
+    rates: dict[str, dict[str, Any]],
+    config: DriftConfig,
+    floors: dict[str, float] | None = None,
+) -> list[str]:
+    """Alarms of one site's templates whose tracked fields fell below their floor: the
+    site's own (`floors`, from its profile) or `DRIFT_MIN_FILL_RATE`."""
     alarms = []
     for template, row in sorted(rates.items()):
         if row["pages"] < config.min_pages:
             continue
         for name in TRACKED_FIELDS:
-            if row[name] < config.min_fill_rate:
+            floor = (floors or {}).get(name, config.min_fill_rate)
+            if row[name] < floor:
                 alarms.append(
                     f"{template}.{name} filled on {row[name]:.1%} of {row['pages']} pages"
-                    f" (floor {config.min_fill_rate:.0%})"
+                    f" (floor {floor:.0%})"
                 )
     return alarms
 
 
 def site_sections(
-    stats: dict[str, Any], sites: list[str], drift: DriftConfig
+    stats: dict[str, Any], floors: dict[str, dict[str, float]], drift: DriftConfig
 ) -> dict[str, dict[str, Any]]:
     """Each site's part of the report: its own counters (`site/<name>/...` stats), fill rates
     per template and drift alarms, so the nightly runner can judge every site alone."""
     rates = fill_rates(stats)
     sections: dict[str, dict[str, Any]] = {}
-    for site in sorted(set(sites) | set(rates)):
+    for site in sorted(set(floors) | set(rates)):
         prefix = f"site/{site}/"
-        alarms = drift_alarms(rates.get(site, {}), drift)
+        alarms = drift_alarms(rates.get(site, {}), drift, floors.get(site))
         sections[site] = {
             "stats": {k.removeprefix(prefix): v for k, v in stats.items() if k.startswith(prefix)},
             "fill_rates": rates.get(site, {}),
@@ -106,7 +113,9 @@ class RunReport:
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         stats = self.crawler.stats.get_stats()
-        sites = site_sections(stats, list(getattr(spider, "profiles", {})), self.drift)
+        profiles = getattr(spider, "profiles", {})
+        floors = {name: dict(p.drift_floors) for name, p in profiles.items()}
+        sites = site_sections(stats, floors, self.drift)
         alarms = [
             f"{site}: {alarm}" for site, part in sites.items() for alarm in part["drift_alarms"]
         ]

@@ -31,6 +31,8 @@ _GENERIC_FIELDS = ("title", "authors", "published_at")
 #: Sources that carry metadata only; the body comes from a template, selectors or trafilatura.
 _METADATA_SOURCES = ("jsonld", "meta")
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+#: What stands between a headline and the site's name in "Headline | Site" titles.
+_TITLE_SEPARATOR = re.compile(r"\s+[|\-\u2013\u2014:]+\s+")
 
 
 def _selector(html: str) -> Selector | None:
@@ -124,8 +126,13 @@ def _fill(article: Article, name: str, layers: list[tuple[str, Extracted]]) -> N
 
 
 def _drop_publication(layer: Extracted, profile: SiteProfile) -> None:
-    """Bylines naming the site itself are not authors: the next layer may know better."""
+    """Bylines naming the site itself are not authors, and a title is not "Headline | Site":
+    the site's name goes, and the next layer may know better."""
     layer.authors = [a for a in layer.authors if not _is_publication(a, profile)]
+    if layer.title:
+        parts = _TITLE_SEPARATOR.split(layer.title)
+        if len(parts) > 1 and _is_publication(parts[-1], profile):
+            layer.title = layer.title[: -len(parts[-1])].rstrip(" |-\u2013\u2014:")
 
 
 def _is_publication(author: str, profile: SiteProfile) -> bool:

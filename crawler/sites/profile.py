@@ -28,6 +28,8 @@ TRACKING_PARAMS = frozenset(
 )
 TRACKING_PREFIXES = ("utm_",)
 RENDER_MODES = ("never", "auto", "always")
+#: Fields whose fill rates the run report tracks (see crawler.extract.TRACKED_FIELDS).
+DRIFT_FIELDS = ("title", "authors", "published_at", "body")
 SELECTOR_FIELDS = (
     "title",
     "subtitle",
@@ -94,6 +96,7 @@ class SiteProfile:
     base_url: str
     title: str = ""
     host_aliases: frozenset[str] = frozenset()
+    extra_hosts: frozenset[str] = frozenset()
     timezone: str = "UTC"
     language: str = ""
     parser: str = ""
@@ -117,6 +120,9 @@ class SiteProfile:
     listing_containers: str = ""
     download_delay: float | None = None
     concurrency: int | None = None
+    #: Per tracked field, the fill rate below which the drift alarm rings for this site
+    #: (a site that leaves many stories unsigned needs a lower floor for `authors`).
+    drift_floors: tuple[tuple[str, float], ...] = ()
     source: Path | None = None
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -141,8 +147,16 @@ class SiteProfile:
 
     @cached_property
     def hosts(self) -> frozenset[str]:
-        """The base URL's host and every alias: URLs on these hosts belong to the site."""
-        return frozenset({self.host, *self.host_aliases})
+        """The base URL's host, its aliases and extra hosts: URLs on these hosts belong to
+        the site."""
+        return frozenset({self.host, *self.host_aliases, *self.extra_hosts})
+
+    @cached_property
+    def origins(self) -> frozenset[str]:
+        """Every `scheme://host[:port]` the crawl may request for this site: the base URL's,
+        and each extra host's (on the base URL's scheme)."""
+        scheme = urlsplit(self.base_url).scheme
+        return frozenset({self.origin, *(f"{scheme}://{host}" for host in self.extra_hosts)})
 
     @cached_property
     def parser_module(self) -> ModuleType | None:
@@ -159,12 +173,13 @@ class SiteProfile:
         return next((s for s in self.sections if s.name.lower() == lowered), None)
 
     def with_base_url(self, base_url: str) -> SiteProfile:
-        """The same site served elsewhere (a replica, a mirror): its own host joins the aliases."""
+        """The same site served from one other origin (a replica, a mirror): every host of
+        the site, extra hosts included, becomes an alias of it."""
         base = base_url.rstrip("/")
         _check_base_url(base, self.name)
         if base == self.base_url:
             return self
-        return replace(self, base_url=base, host_aliases=self.hosts)
+        return replace(self, base_url=base, host_aliases=self.hosts, extra_hosts=frozenset())
 
     def key(self, article_id: str) -> str:
         """The article's identity across the whole corpus: site plus the site's own id."""
@@ -205,10 +220,12 @@ class SiteProfile:
         return url
 
     def rebase(self, url: str) -> str:
-        """Move a URL on any of the site's hosts onto the base URL's scheme and host, so
-        politeness, robots.txt and dedup apply once. Other URLs are returned as they are."""
+        """Move a URL on the base host or an alias onto the base URL's scheme and host, so
+        politeness, robots.txt and dedup apply once. URLs on extra hosts and other sites are
+        returned as they are."""
         parts = urlsplit(url)
-        if (parts.hostname or "").lower() not in self.hosts:
+        host = (parts.hostname or "").lower()
+        if host not in self.hosts or host in self.extra_hosts:
             return url
         base = urlsplit(self.base_url)
         return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, parts.fragment))
@@ -308,6 +325,14 @@ def profile_from_dict(data: dict[str, Any], source: Path | None = None) -> SiteP
     render = _Reader(reader.table("render"), "render.")
     politeness = _Reader(reader.table("politeness"), "politeness.")
     selectors = _Reader(reader.table("selectors"), "selectors.")
+    drift = _Reader(reader.table("drift"), "drift.")
+    floors = tuple((key, drift.number(key, 0)) for key in sorted(drift.data))
+    for field_name, floor in floors:
+        if field_name not in DRIFT_FIELDS or not 0 <= floor <= 1:
+            raise ConfigError(
+                f"drift.{field_name}: expected one of {', '.join(DRIFT_FIELDS)} = a share"
+                f" from 0 to 1, got {floor!r}"
+            )
     patterns = articles.patterns("url_patterns")
     for pattern in patterns:
         if "id" not in pattern.groupindex:
@@ -324,6 +349,7 @@ def profile_from_dict(data: dict[str, Any], source: Path | None = None) -> SiteP
         base_url=base_url,
         title=reader.text("title", default=name),
         host_aliases=frozenset(h.lower() for h in reader.texts("host_aliases")),
+        extra_hosts=frozenset(h.lower() for h in reader.texts("extra_hosts")),
         timezone=timezone,
         language=reader.text("language"),
         parser=reader.text("parser"),
