@@ -193,9 +193,13 @@ def crawl_command(
     spider_args: dict[str, str],
     settings: dict[str, str],
 ) -> list[str]:
+    from crawler.sites import shipped_profiles
+
     command = [sys.executable, "-m", "scrapy", "crawl", "news"]
+    profile_names = {load_name(Path(p)) for p in args.profile}
+    shipped = [site for site in sites if site in shipped_profiles() and site not in profile_names]
     arguments = {
-        "sites": ",".join(sites),
+        "sites": ",".join(shipped),
         "since": ",".join(f"{site}={moment.isoformat()}" for site, moment in since.items()),
         **spider_args,
     }
@@ -287,6 +291,12 @@ def one_line(name: str, code: ExitCode, summary: dict[str, Any]) -> str:
     )
 
 
+def load_name(path: Path) -> str:
+    from crawler.sites import load_profile
+
+    return load_profile(path).name
+
+
 def worst(codes: dict[str, ExitCode]) -> tuple[ExitCode, str | None]:
     """The most severe site code, and the site that gave it (None when all are ok)."""
     site, code = max(codes.items(), key=lambda item: SEVERITY.index(item[1]))
@@ -295,10 +305,10 @@ def worst(codes: dict[str, ExitCode]) -> tuple[ExitCode, str | None]:
 
 def selected_sites(args: argparse.Namespace) -> list[str]:
     """Site names from the arguments, checked against the shipped and given profiles."""
-    from crawler.sites import find_profile, load_profile, shipped_profiles
+    from crawler.sites import find_profile, shipped_profiles
 
     names = list(shipped_profiles()) if args.all else [find_profile(s).name for s in args.sites]
-    names += [load_profile(Path(path)).name for path in args.profile]
+    names += [load_name(Path(path)) for path in args.profile]
     if not names:
         raise ConfigError("name at least one site (e.g. koreaherald), or --all, or --profile PATH")
     return list(dict.fromkeys(names))

@@ -100,6 +100,8 @@ def test_profiles_are_found_by_name_or_host() -> None:
         ('name = "x"\nbase_url = "https://x.example"\n[[sections]]\nname = "a"', "needs a listing"),
         ('name = "x"\nbase_url = "https://x.example"\ndefault_window_days = "2"', "a number"),
         ('name = "x"\nbase_url = "https://x.example"\n[discovery\n', "not valid TOML"),
+        ('name = "x"\nbase_url = "https://x.example"\n[drift]\nauthor = 0.5', "drift.author"),
+        ('name = "x"\nbase_url = "https://x.example"\n[drift]\nbody = 2', "drift.body"),
     ],
 )
 def test_bad_profiles_are_one_line_errors(tmp_path: Path, text: str, message: str) -> None:
@@ -109,3 +111,7 @@ def test_bad_profiles_are_one_line_errors(tmp_path: Path, text: str, message: st
         load_profile(path)
     assert str(path) in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_a_site_may_lower_its_drift_floor() -> None:
+    assert dict(find_profile("yonhap").drift_floors) == {"authors": 0.6}

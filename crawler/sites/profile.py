@@ -381,6 +381,7 @@ def profile_from_dict(data: dict[str, Any], source: Path | None = None) -> SiteP
         listing_containers=render.text("listing_containers"),
         download_delay=politeness.optional_number("download_delay"),
         concurrency=(int(value) if (value := politeness.optional_number("concurrency")) else None),
+        drift_floors=floors,
         source=source,
     )
 
