@@ -3,8 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# pywb pins redis==2.10.6, while the crawl needs a current redis-py (scrapy-redis): pywb gets
+# a tool virtualenv of its own, used only by the replay test.
+PYWB_VENV := .venv-pywb
+PYWB_VERSION := 2.10.0
+PYWB_STAMP := $(PYWB_VENV)/.installed-stamp
 
-.PHONY: install system-deps demo test lint bench bench-extraction clean
+.PHONY: install pywb system-deps demo test lint bench bench-extraction clean
 
 BENCH_ARGS ?=
 
@@ -16,25 +21,34 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+$(PYWB_STAMP):
+	test -x $(PYWB_VENV)/bin/python || $(PYTHON) -m venv $(PYWB_VENV)
+	$(PYWB_VENV)/bin/python -m pip install --quiet 'pywb==$(PYWB_VERSION)'
+	touch $(PYWB_STAMP)
+
+pywb: $(PYWB_STAMP)
+
 # Debian's Chromium renders pages that need JavaScript (scrapy-playwright never downloads one):
 # the headless shell, which the crawl prefers, and the full browser.
 CHROMIUM_PACKAGES := chromium chromium-headless-shell
+# Debian's Redis: the shared frontier of several workers (REDIS_URL); tests start their own.
+SYSTEM_PACKAGES := $(CHROMIUM_PACKAGES) redis-server
 
 system-deps:
-	@missing=""; for package in $(CHROMIUM_PACKAGES); do \
+	@missing=""; for package in $(SYSTEM_PACKAGES); do \
 	  command -v $$package >/dev/null 2>&1 || missing="$$missing $$package"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	  else \
-	    echo "missing:$$missing ('apt-get install$$missing' to render JavaScript pages)"; \
+	    echo "missing:$$missing ('apt-get install$$missing': Chromium renders JavaScript pages, redis-server runs shared crawls)"; \
 	  fi; \
 	fi
 
 demo: $(STAMP) system-deps
 	$(BIN)/python -m crawler.demo
 
-test: $(STAMP) system-deps
+test: $(STAMP) $(PYWB_STAMP) system-deps
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -48,4 +62,4 @@ bench-extraction: $(STAMP)
 	$(BIN)/python -m bench.extraction
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(PYWB_VENV) build *.egg-info .pytest_cache .ruff_cache

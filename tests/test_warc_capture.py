@@ -31,6 +31,8 @@ from crawler.warc.recovery import complete_length
 from tests.warc_server import CHUNKS, HTML, ReadRecord, Sent, WarcTestServer, read_warc
 
 ROOT = Path(__file__).resolve().parents[1]
+#: pywb pins redis==2.10.6, so it lives in a tool virtualenv of its own (`make pywb`).
+PYWB_VENV = ROOT / ".venv-pywb"
 
 CAPTURE_SETTINGS: dict[str, Any] = {
     "DOWNLOAD_HANDLERS": {
@@ -259,9 +261,9 @@ def _get(url: str) -> tuple[int, bytes]:
 
 def test_pywb_replays_the_archived_page(capture: Capture, tmp_path: Path) -> None:
     """pywb's own `wayback` server, in its own process (it monkey-patches with gevent)."""
-    wayback = Path(sys.executable).with_name("wayback")
+    wayback = PYWB_VENV / "bin" / "wayback"
     if not wayback.exists():
-        pytest.skip("pywb is not installed (dev extra)")
+        pytest.skip(f"pywb's tool virtualenv {PYWB_VENV} is missing: `make pywb` creates it")
     warc_dir = capture.warcs[0].parent
     collection = {"index": str(warc_dir), "archive_paths": str(warc_dir) + "/"}
     (tmp_path / "config.yaml").write_text(json.dumps({"collections": {"news": collection}}))
