@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
@@ -23,8 +22,9 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from crawler.fingerprint import crawl_sites, profile_of
 from crawler.run import crawl_now
+from crawler.shared.state import CrawlStateStore, open_crawl_state
 from crawler.sitestats import inc_site_value
-from crawler.state import CrawlState, KnownArticle
+from crawler.state import KnownArticle
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -49,7 +49,7 @@ def _article_key(request: Request, crawler: Crawler) -> tuple[str, str] | None:
 
 
 class IncrementalMiddleware:
-    def __init__(self, crawler: Crawler, state: CrawlState, recheck_days: float) -> None:
+    def __init__(self, crawler: Crawler, state: CrawlStateStore, recheck_days: float) -> None:
         self.crawler = crawler
         self.state = state
         self.recheck_after = crawl_now(crawler.settings) - timedelta(days=recheck_days)
@@ -59,7 +59,7 @@ class IncrementalMiddleware:
         settings = crawler.settings
         if not settings.getbool("INCREMENTAL_ENABLED", True):
             raise NotConfigured("INCREMENTAL_ENABLED is False")
-        state = CrawlState.in_output(Path(settings.get("OUTPUT_DIR", "output")))
+        state = open_crawl_state(settings)
         middleware = cls(crawler, state, settings.getfloat("RECHECK_DAYS", 3))
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware

@@ -134,6 +134,24 @@ DEDUP_THRESHOLD = 0.7  # estimated Jaccard at or above which two texts are one s
 DEDUP_MAX_CHANGED_WORDS = 40  # ...if at most this many words sit in changed sentences
 DEDUP_SEED = 42  # changing the seed, permutations or bands needs a fresh state/
 
+# --- Shared crawl: several workers on one frontier and one state in Redis -----------------
+# redis://host:port/db of the shared frontier and state (scrapy-redis' setting); empty means
+# one process with its embedded SQLite state. See crawler/shared/ and the README.
+REDIS_URL = ""
+ADDONS = {"crawler.shared.addon.SharedCrawl": 0}
+# Names the crawl the workers share (its queue, dupefilter, seed flag); a new crawl, a new id.
+SHARED_CRAWL_ID = ""
+# This worker's name in the crawl (heartbeat, busy mark); empty means <hostname>-<pid>.
+SHARED_WORKER_ID = ""
+# First part of every Redis key: one corpus (one OUTPUT_DIR's state) per prefix.
+SHARED_KEY_PREFIX = "newscrawl"
+# "set" of fingerprints, or "bloom": the server's Bloom filter (RedisBloom's BF.*), if it has it.
+SHARED_DUPEFILTER = "set"
+SHARED_BLOOM_CAPACITY = 10_000_000  # fingerprints the Bloom filter is sized for
+SHARED_BLOOM_ERROR_RATE = 0.001  # false positives: requests wrongly taken for seen ones
+SHARED_HEARTBEAT = 10.0  # seconds a worker counts as alive after its last heartbeat
+SHARED_POLL_INTERVAL = 0.5  # seconds between looks at the shared queue while idle
+
 # --- JavaScript rendering (scrapy-playwright with the system's Chromium) ---------------------
 # Listing pages whose items only appear with JavaScript are fetched again through Chromium.
 # Rendering is skipped, with a warning, when the browser below is not installed.

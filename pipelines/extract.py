@@ -7,7 +7,6 @@ the tracked fields are counted per site and template for the drift report.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
@@ -18,9 +17,9 @@ from crawler.fingerprint import crawl_sites
 from crawler.items import Article, FetchedPage
 from crawler.pool import ExtractionPool, PoolConfig
 from crawler.run import run_id
+from crawler.shared.state import CrawlStateStore, open_crawl_state
 from crawler.signals import text_sketched
 from crawler.sitestats import inc_site_value
-from crawler.state import CrawlState
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -33,7 +32,7 @@ class ExtractArticlePipeline:
         self,
         crawler: Crawler,
         pool: ExtractionPool,
-        state: CrawlState,
+        state: CrawlStateStore,
         dedup: DedupConfig | None = None,
     ) -> None:
         self.crawler = crawler
@@ -46,11 +45,10 @@ class ExtractArticlePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractArticlePipeline:
         settings = crawler.settings
-        output_dir = Path(settings.get("OUTPUT_DIR", "output"))
         pool = ExtractionPool(PoolConfig.from_settings(settings))
         exporting = settings.getbool("PARQUET_EXPORT_ENABLED", True)
         dedup = DedupConfig.from_settings(settings) if exporting else None
-        return cls(crawler, pool, CrawlState.in_output(output_dir), dedup)
+        return cls(crawler, pool, open_crawl_state(settings), dedup)
 
     def open_spider(self) -> None:
         self.pool.start()

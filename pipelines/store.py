@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from crawler.items import Article
 from crawler.run import run_id
+from crawler.shared.state import CrawlStateStore, open_crawl_state
 from crawler.sitestats import inc_site_value
-from crawler.state import CrawlState
 from crawler.textstore import TextStoreWriter
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 
 class TextStorePipeline:
-    def __init__(self, crawler: Crawler, writer: TextStoreWriter, state: CrawlState) -> None:
+    def __init__(self, crawler: Crawler, writer: TextStoreWriter, state: CrawlStateStore) -> None:
         self.crawler = crawler
         self.writer = writer
         self.state = state
@@ -37,7 +37,7 @@ class TextStorePipeline:
             run_id(crawler),
             records_per_part=settings.getint("TEXTSTORE_RECORDS_PER_PART", 200),
         )
-        return cls(crawler, writer, CrawlState.in_output(output_dir))
+        return cls(crawler, writer, open_crawl_state(settings))
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Article):

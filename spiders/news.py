@@ -36,6 +36,7 @@ from crawler.parsers.discovery import (
 )
 from crawler.parsers.encoding import decode_html
 from crawler.run import crawl_now
+from crawler.shared.state import ScheduledIds, scheduled_ids
 from crawler.sites import SiteProfile, find_profile, load_profile, shipped_profiles
 from crawler.sites.profile import Section
 from crawler.window import Window
@@ -71,7 +72,8 @@ class SiteCrawl:
     sections: list[Section]
     max_articles: int | None
     max_listing_pages: int
-    scheduled: set[str] = field(default_factory=set)
+    #: Scheduled ids, held per process or, for workers of a shared crawl, in Redis.
+    scheduled: ScheduledIds = field(default_factory=ScheduledIds)
 
     @property
     def all_sections(self) -> bool:
@@ -150,6 +152,7 @@ class NewsSpider(scrapy.Spider):
                 sections=spider._sections[name],
                 max_articles=spider._max_articles.get(name),
                 max_listing_pages=min(profile.max_listing_pages, listing_cap),
+                scheduled=scheduled_ids(settings, name),
             )
         setattr(crawler, SITES_ATTRIBUTE, dict(spider.profiles))
         spider.render_js = _browser_available(settings, spider.logger)
@@ -339,10 +342,12 @@ class NewsSpider(scrapy.Spider):
             if not crawl.discovery.contains(link.published_at):
                 stats.inc_value("discovery/articles_out_of_window")
                 continue
-            if crawl.max_articles is not None and len(crawl.scheduled) >= crawl.max_articles:
+            claim = crawl.scheduled.claim(scheduled_key, crawl.max_articles)
+            if claim == "held":  # another worker of a shared crawl scheduled it meanwhile
+                continue
+            if claim == "full":
                 stats.inc_value("discovery/articles_over_max")
                 continue
-            crawl.scheduled.add(scheduled_key)
             stats.inc_value("discovery/articles_scheduled")
             stats.inc_value(f"site/{profile.name}/discovery/articles_scheduled")
             yield scrapy.Request(

@@ -1,0 +1,43 @@
+"""`REDIS_URL` turns a crawl into a worker of a shared crawl (a Scrapy add-on, in ADDONS).
+
+Without `REDIS_URL` it changes nothing. With it: scrapy-redis' scheduler on the shared
+frontier (`crawler.shared.frontier`), `start()` seeded once per crawl and the crawl's end
+decided across workers (`crawler.shared.workers`), the shared per-host budget
+(`crawler.shared.politeness`), the crawl state in Redis (`crawler.shared.state`), and no
+export at close: one export step merges every worker's text parts (`scrapy export`, or
+`newscrawl-nightly --workers N`). Settings given on the command line still win.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crawler.errors import ConfigError
+from crawler.shared import SharedConfig
+
+
+class SharedCrawl:
+    def update_settings(self, settings: Any) -> None:
+        config = SharedConfig.from_settings(settings)
+        if not config.enabled:
+            return
+        if not config.crawl_id:
+            raise ConfigError(
+                "REDIS_URL is set: SHARED_CRAWL_ID must name the crawl its workers share"
+                " (e.g. -s SHARED_CRAWL_ID=2025-01-31)"
+            )
+        settings.set("SCHEDULER", "crawler.shared.frontier.SharedScheduler", "addon")
+        settings.set("DUPEFILTER_CLASS", "crawler.shared.frontier.FingerprintDupeFilter", "addon")
+        settings.set("SCHEDULER_PERSIST", True, "addon")
+        settings.set("PARQUET_EXPORT_ENABLED", False, "addon")
+        for name, path, order in [
+            ("EXTENSIONS", "crawler.shared.workers.WorkerCoordinator", 100),
+            ("SPIDER_MIDDLEWARES", "crawler.shared.workers.SeedOnceMiddleware", 10),
+        ]:
+            settings[name] = {**settings.getdict(name), path: order}
+        handler = "crawler.shared.politeness.SharedBudgetDownloadHandler"
+        settings["DOWNLOAD_HANDLERS"] = {
+            **settings.getdict("DOWNLOAD_HANDLERS"),
+            "http": handler,
+            "https": handler,
+        }

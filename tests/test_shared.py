@@ -1,0 +1,201 @@
+"""The shared-crawl parts on a real redis-server (tests/conftest.py starts one): the
+dupefilter keys on our fingerprints, the Bloom option falls back when the server lacks it,
+max_articles counts across workers, the Redis crawl state answers as the SQLite one, and the
+per-host gate spaces requests from several workers by one gap."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import sqlite3
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from scrapy import Request, Spider
+from scrapy.utils.test import get_crawler
+
+from crawler.errors import ConfigError
+from crawler.fingerprint import SITES_ATTRIBUTE
+from crawler.items import Article
+from crawler.shared import SharedConfig, connect
+from crawler.shared.frontier import FingerprintDupeFilter
+from crawler.shared.politeness import HostBudget
+from crawler.shared.state import RedisCrawlState, SharedScheduledIds
+from crawler.sites import find_profile
+from crawler.state import CrawlState
+
+NOW = datetime(2026, 11, 20, tzinfo=UTC)
+
+
+def _spider(redis_url: str, **settings: str) -> Spider:
+    crawler = get_crawler(
+        Spider,
+        {
+            "REDIS_URL": redis_url,
+            "SHARED_CRAWL_ID": "test",
+            "REQUEST_FINGERPRINTER_CLASS": "crawler.fingerprint.ArticleRequestFingerprinter",
+            **settings,
+        },
+    )
+    setattr(crawler, SITES_ATTRIBUTE, {"koreaherald": find_profile("koreaherald")})
+    spider = Spider(name="news")
+    spider.crawler = crawler
+    spider.settings = crawler.settings
+    return spider
+
+
+def test_the_dupefilter_keys_on_our_site_scoped_fingerprints(redis_url: str) -> None:
+    spider = _spider(redis_url)
+    dupefilter = FingerprintDupeFilter.from_spider(spider)
+    article = "https://www.koreaherald.com/article/10123456"
+    assert not dupefilter.request_seen(Request(article, meta={"site": "koreaherald"}))
+    # A tracking variant and another host of the same id are the same article for us;
+    # scrapy-redis' own RFPDupeFilter hashes the URL and would fetch each of them again.
+    for variant in [f"{article}?utm_source=feed", "http://koreaherald.com/article/10123456"]:
+        assert find_profile("koreaherald").article_id(variant) == "10123456"
+        assert dupefilter.request_seen(Request(variant, meta={"site": "koreaherald"})), variant
+    assert not dupefilter.request_seen(Request("https://www.koreaherald.com/list.php?page=2"))
+    server = connect(redis_url)
+    assert server.scard(SharedConfig.from_settings(spider.settings).crawl_key("dupefilter")) == 2
+
+
+def test_bloom_dupefilter_falls_back_to_a_set_without_the_module(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    spider = _spider(redis_url, SHARED_DUPEFILTER="bloom")
+    server = connect(redis_url)
+    modules = {m[b"name"] for m in server.module_list()}
+    with caplog.at_level(logging.WARNING):
+        dupefilter = FingerprintDupeFilter.from_spider(spider)
+    if b"bf" in modules:  # a server with RedisBloom: the filter is a real Bloom filter
+        assert dupefilter.bloom
+        assert server.type(dupefilter.key) == b"MBbloom--"
+    else:  # Debian's redis-server: a plain set, and a line in the log saying so
+        assert not dupefilter.bloom
+        assert "no Bloom filter commands" in caplog.text
+        assert spider.crawler.stats.get_value("shared/dupefilter_bloom_unavailable") == 1
+    request = Request("https://www.koreaherald.com/article/10000001")
+    assert not dupefilter.request_seen(request)
+    assert dupefilter.request_seen(request)
+
+
+def test_bad_shared_settings_are_config_errors(redis_url: str) -> None:
+    with pytest.raises(ConfigError, match="SHARED_DUPEFILTER"):
+        SharedConfig.from_settings(_spider(redis_url, SHARED_DUPEFILTER="cuckoo").settings)
+    with pytest.raises(ConfigError, match="SHARED_CRAWL_ID"):
+        SharedConfig.from_settings(_spider(redis_url, SHARED_CRAWL_ID="a b").settings)
+
+
+def test_max_articles_counts_across_workers(redis_url: str) -> None:
+    """Four workers race to schedule 50 ids each under a cap of 30: 30 are scheduled."""
+    claimed: list[str] = []
+    lock = threading.Lock()
+
+    def worker(number: int) -> None:
+        ids = SharedScheduledIds(connect(redis_url), "newscrawl:crawl:test:scheduled:site")
+        for n in range(50):
+            key = str((n * 7 + number) % 60)
+            if ids.claim(key, 30) == "claimed":
+                with lock:
+                    claimed.append(key)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ids = SharedScheduledIds(connect(redis_url), "newscrawl:crawl:test:scheduled:site")
+    assert len(ids) == 30
+    assert len(set(claimed)) == 30 == len(claimed)  # no id claimed twice
+
+
+def _record(text: str, site: str = "koreaherald", ident: str = "10000001") -> Article:
+    article = Article(
+        site=site,
+        article_id=ident,
+        url=f"http://{site}.example/article/{ident}",
+        crawled_at=NOW,
+        published_at=NOW - timedelta(days=1),
+        etag='"a"',
+        payload_digest="sha1:A",
+    )
+    article.set_paragraphs([text])
+    return article
+
+
+def _play(state: CrawlState | RedisCrawlState) -> list:
+    """The same calls on either store; returns what it answered."""
+    state.record_stored([_record("one text")])
+    state.record_stored([_record("one text"), _record("x", site="lookalike")])
+    state.record_stored([_record("another text")])
+    state.record_seen("koreaherald", "10000002", "http://k/2", NOW - timedelta(days=9), NOW)
+    state.record_seen("koreaherald", "10000001", "http://k/1", None, NOW)  # stored: no change
+    state.touch("koreaherald", "10000001", NOW + timedelta(hours=1))
+    state.record_alias("koreaherald", "20250101000123", "10000001")
+    answers = [
+        state.lookup("koreaherald", "10000001"),
+        state.lookup("koreaherald", "10000002"),
+        state.lookup("lookalike", "10000001"),
+        state.lookup("koreaherald", "404"),
+        state.alias_target("koreaherald", "20250101000123"),
+        state.alias_target("lookalike", "20250101000123"),
+        state.count("koreaherald"),
+        state.count(),
+    ]
+    return answers
+
+
+def test_the_redis_state_answers_as_the_sqlite_state(redis_url: str, tmp_path: Path) -> None:
+    config = SharedConfig.from_settings(_spider(redis_url).settings)
+    local = CrawlState(tmp_path / "crawl.sqlite3")
+    shared = RedisCrawlState.from_config(config)
+    assert _play(shared) == _play(local)
+    with sqlite3.connect(tmp_path / "crawl.sqlite3") as db:
+        version = db.execute(
+            "SELECT version FROM articles WHERE site = 'koreaherald' AND article_id = '10000001'"
+        )
+        sqlite_version = version.fetchall()
+
+    row = json.loads(
+        connect(redis_url).hget(config.state_key("articles", "koreaherald"), "10000001")
+    )
+    assert sqlite_version == [(2,)] and row["version"] == 2  # the text changed once
+    assert row["last_fetched"] == (NOW + timedelta(hours=1)).isoformat()
+
+
+def test_the_host_gate_spaces_every_workers_requests(redis_url: str) -> None:
+    """Three workers, one host, a 50 ms gap: the grants, on one clock, are 50 ms apart."""
+    config = SharedConfig.from_settings(_spider(redis_url).settings)
+    granted: list[float] = []
+
+    async def worker() -> None:
+        budget = HostBudget(connect(redis_url), config, lease_seconds=5)
+        for _ in range(8):
+            lease = await budget.acquire("127.0.0.1", 0.05, 2)
+            granted.append(time.monotonic())
+            budget.release("127.0.0.1", lease)
+
+    async def main() -> None:
+        await asyncio.gather(worker(), worker(), worker())
+
+    asyncio.run(main())
+    granted.sort()
+    gaps = [b - a for a, b in itertools.pairwise(granted)]
+    assert len(granted) == 24
+    assert min(gaps) >= 0.045  # Redis' clock gives the grants; ours reads them a bit later
+    assert granted[-1] - granted[0] >= 23 * 0.05 - 0.01
+
+
+def test_a_retry_after_holds_the_host_for_every_worker(redis_url: str) -> None:
+    config = SharedConfig.from_settings(_spider(redis_url).settings)
+    first = HostBudget(connect(redis_url), config, lease_seconds=5)
+    second = HostBudget(connect(redis_url), config, lease_seconds=5)
+    first.hold("127.0.0.2", 0.3)
+    started = time.monotonic()
+    asyncio.run(second.acquire("127.0.0.2", 0.0, 0))
+    assert time.monotonic() - started >= 0.25
