@@ -17,12 +17,14 @@ from pathlib import Path
 
 import pytest
 from scrapy import Request, Spider
+from scrapy.utils.project import get_project_settings
 from scrapy.utils.test import get_crawler
 
 from crawler.errors import ConfigError
 from crawler.fingerprint import SITES_ATTRIBUTE
 from crawler.items import Article
 from crawler.shared import SharedConfig, connect
+from crawler.shared.addon import SharedCrawl
 from crawler.shared.frontier import FingerprintDupeFilter
 from crawler.shared.politeness import HostBudget
 from crawler.shared.state import RedisCrawlState, SharedScheduledIds
@@ -199,3 +201,23 @@ def test_a_retry_after_holds_the_host_for_every_worker(redis_url: str) -> None:
     started = time.monotonic()
     asyncio.run(second.acquire("127.0.0.2", 0.0, 0))
     assert time.monotonic() - started >= 0.25
+
+
+def test_without_redis_url_the_crawl_is_unchanged() -> None:
+    settings = get_project_settings()
+    before = {name: settings.get(name) for name in ("SCHEDULER", "DOWNLOAD_HANDLERS", "EXTENSIONS")}
+    SharedCrawl().update_settings(settings)
+    assert {name: settings.get(name) for name in before} == before
+    assert settings.getbool("PARQUET_EXPORT_ENABLED")
+
+
+def test_redis_url_makes_a_worker_that_does_not_export(redis_url: str) -> None:
+    settings = get_project_settings()
+    settings.set("REDIS_URL", redis_url, "cmdline")
+    with pytest.raises(ConfigError, match="SHARED_CRAWL_ID"):
+        SharedCrawl().update_settings(settings)
+    settings.set("SHARED_CRAWL_ID", "nightly-1", "cmdline")
+    SharedCrawl().update_settings(settings)
+    assert settings["SCHEDULER"] == "crawler.shared.frontier.SharedScheduler"
+    assert not settings.getbool("PARQUET_EXPORT_ENABLED")
+    assert settings.getdict("DOWNLOAD_HANDLERS")["http"].endswith("SharedBudgetDownloadHandler")

@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import re
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -39,6 +40,8 @@ class RequestLog:
     path: str  # path with query, as requested
     headers: dict[str, str]
     status: int
+    #: time.monotonic() when the request arrived, for request-rate checks (politeness).
+    arrived: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve(head=True)
 
     def _serve(self, head: bool) -> None:
+        arrived = time.monotonic()
         replica = self.server.replica
         with replica.site.lock:
             result = replica.site.route(self.path, replica.base_url)
@@ -171,7 +175,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._simple(status, body, head, {})
         else:
             status = self._page(result, head)
-        replica.log(RequestLog(self.command, self.path, dict(self.headers.items()), status))
+        headers = dict(self.headers.items())
+        replica.log(RequestLog(self.command, self.path, headers, status, arrived))
 
     def _simple(self, status: int, body: bytes, head: bool, extra: dict[str, str]) -> None:
         self.send_response(status)

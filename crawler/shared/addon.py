@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from scrapy.settings import SETTINGS_PRIORITIES
+
 from crawler.errors import ConfigError
 from crawler.shared import SharedConfig
 
@@ -26,18 +28,24 @@ class SharedCrawl:
                 "REDIS_URL is set: SHARED_CRAWL_ID must name the crawl its workers share"
                 " (e.g. -s SHARED_CRAWL_ID=2025-01-31)"
             )
-        settings.set("SCHEDULER", "crawler.shared.frontier.SharedScheduler", "addon")
-        settings.set("DUPEFILTER_CLASS", "crawler.shared.frontier.FingerprintDupeFilter", "addon")
-        settings.set("SCHEDULER_PERSIST", True, "addon")
-        settings.set("PARQUET_EXPORT_ENABLED", False, "addon")
+        for name, value in [
+            ("SCHEDULER", "crawler.shared.frontier.SharedScheduler"),
+            ("DUPEFILTER_CLASS", "crawler.shared.frontier.FingerprintDupeFilter"),
+            ("SCHEDULER_PERSIST", True),
+            ("PARQUET_EXPORT_ENABLED", False),
+        ]:
+            _over_project(settings, name, value)
         for name, path, order in [
             ("EXTENSIONS", "crawler.shared.workers.WorkerCoordinator", 100),
             ("SPIDER_MIDDLEWARES", "crawler.shared.workers.SeedOnceMiddleware", 10),
         ]:
-            settings[name] = {**settings.getdict(name), path: order}
+            _over_project(settings, name, {**settings.getdict(name), path: order})
         handler = "crawler.shared.politeness.SharedBudgetDownloadHandler"
-        settings["DOWNLOAD_HANDLERS"] = {
-            **settings.getdict("DOWNLOAD_HANDLERS"),
-            "http": handler,
-            "https": handler,
-        }
+        handlers = {**settings.getdict("DOWNLOAD_HANDLERS"), "http": handler, "https": handler}
+        _over_project(settings, "DOWNLOAD_HANDLERS", handlers)
+
+
+def _over_project(settings: Any, name: str, value: Any) -> None:
+    """Set `name` over the project's settings.py (add-ons rank below it), not over `-s`."""
+    if (settings.getpriority(name) or 0) <= SETTINGS_PRIORITIES["project"]:
+        settings.set(name, value, "project")
