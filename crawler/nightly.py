@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from pathlib import Path
@@ -108,6 +108,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--first-window-days", type=float, default=2.0, help="window of the very first run"
     )
     parser.add_argument("--keep-logs-days", type=float, default=14.0)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="crawl processes on one shared crawl in Redis (default 1: one process, SQLite)",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default="",
+        help="the shared Redis (with --workers); default: a private redis-server keeping its"
+        " data in OUTPUT_DIR/state/redis",
+    )
     parser.add_argument(
         "--min-free-mb",
         type=float,
@@ -319,7 +331,9 @@ def run(args: argparse.Namespace) -> ExitCode:
     settings = _pairs(args.settings, "-s")
     sites = selected_sites(args)
     state_dir = args.output_dir / "state"
-    with run_lock(state_dir) as locked:
+    if args.workers < 1:
+        raise ConfigError(f"--workers must be 1 or more, got {args.workers}")
+    with _locks(args, state_dir, settings) as locked:
         if not locked:
             print(f"another run holds {state_dir / LOCK_NAME}; exiting", file=sys.stderr)
             return ExitCode.LOCKED
@@ -348,11 +362,16 @@ def run(args: argparse.Namespace) -> ExitCode:
         state["current_run"] = {"run_id": run_id, "started_at": now.isoformat(), "sites": sites}
         save_state(state_dir, state)
         command = crawl_command(args, run_id, log_path, sites, since_at, spider_args, settings)
-        returncode = _run_forwarding_signals(command)
+        if args.workers > 1 or args.redis_url:
+            returncode = _run_workers(args, command, run_id, log_dir, settings, sites)
+        else:
+            returncode = _run_forwarding_signals(command)
         seconds = (datetime.now(UTC) - started).total_seconds()
         report_path = args.output_dir / "runs" / f"{run_id}.json"
         report = json.loads(report_path.read_text()) if report_path.exists() else {}
-        log_text = log_path.read_text(errors="replace") if log_path.exists() else ""
+        # One log per crawl process: `<run_id>.log`, or `<run_id>-w<N>.log` per worker.
+        logs = sorted(log_dir.glob(f"{run_id}*.log"))
+        log_text = "".join(path.read_text(errors="replace") for path in logs)
         if returncode != 0 and not report:
             # The crawl never opened: an unknown spider, a bad argument or setting.
             state.pop("current_run", None)
@@ -404,6 +423,50 @@ def run(args: argparse.Namespace) -> ExitCode:
         blame = f" (from {culprit})" if culprit else ""
         print(f"{run_id} {code.name.lower()}{blame}: {len(sites)} sites in {seconds:.1f} s")
         return code
+
+
+@contextmanager
+def _locks(args: argparse.Namespace, state_dir: Path, settings: dict[str, str]) -> Iterator[bool]:
+    """The lock file of OUTPUT_DIR; with a given Redis, also its lock key (the state is there)."""
+    from crawler.shared.coordinator import redis_lock
+
+    with ExitStack() as stack:
+        locked = stack.enter_context(run_lock(state_dir))
+        if locked and args.redis_url:
+            prefix = settings.get("SHARED_KEY_PREFIX", "newscrawl")
+            locked = stack.enter_context(redis_lock(args.redis_url, prefix))
+        yield locked
+
+
+def _run_workers(
+    args: argparse.Namespace,
+    command: list[str],
+    run_id: str,
+    log_dir: Path,
+    settings: dict[str, str],
+    sites: list[str],
+) -> int:
+    """`--workers N`: N crawl processes on one shared crawl, one export, one merged report."""
+    from scrapy.utils.project import get_project_settings
+
+    from crawler.shared.coordinator import forget_crawl, run_shared, shared_redis, worker_settings
+    from crawler.sites import find_profile, load_profile
+
+    project = get_project_settings()
+    project.setdict(settings, priority="cmdline")
+    profiles = [find_profile(s) for s in sites if s not in map(load_name, map(Path, args.profile))]
+    profiles += [load_profile(Path(path)) for path in args.profile]
+    floors = {profile.name: dict(profile.drift_floors) for profile in profiles}
+    with shared_redis(args.redis_url, args.output_dir / "state") as redis_url:
+        commands = []
+        for number in range(args.workers):
+            worker = worker_settings(run_id, number, redis_url, log_dir)
+            pairs = [["-s", f"{name}={value}"] for name, value in worker.items()]
+            commands.append(command + [arg for pair in pairs for arg in pair])
+        try:
+            return run_shared(commands, run_id, args.output_dir, project, floors)
+        finally:
+            forget_crawl(redis_url, project.get("SHARED_KEY_PREFIX"), run_id)
 
 
 def _last_error_line(log_text: str) -> str:

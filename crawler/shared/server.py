@@ -1,6 +1,8 @@
 """A private `redis-server` (Debian's) on a free loopback port, for tests and for
-`newscrawl-nightly --workers N` without `--redis-url`. It keeps no files outside its own
-temporary directory and is stopped when the context ends."""
+`newscrawl-nightly --workers N` without `--redis-url`. Without `data_dir` it keeps no files
+outside its own temporary directory; with one (the nightly's `OUTPUT_DIR/state/redis/`) it
+keeps its data there in an append-only file, so the crawl state outlives the run. It is
+stopped when the context ends."""
 
 from __future__ import annotations
 
@@ -26,7 +28,12 @@ def _free_port(host: str) -> int:
 class LocalRedis:
     """`with LocalRedis() as server: server.url` -> `redis://127.0.0.1:PORT/0`."""
 
-    def __init__(self, host: str = "127.0.0.1", executable: str | None = None) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        executable: str | None = None,
+        data_dir: Path | None = None,
+    ) -> None:
         found = executable or shutil.which(REDIS_SERVER)
         if not found:
             raise ConfigError(
@@ -34,6 +41,7 @@ class LocalRedis:
             )
         self.executable = found
         self.host = host
+        self.data_dir = data_dir
         self.port = 0
         self._directory: tempfile.TemporaryDirectory[str] | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -45,6 +53,10 @@ class LocalRedis:
     def start(self) -> LocalRedis:
         self._directory = tempfile.TemporaryDirectory(prefix="newscrawl-redis-")
         directory = Path(self._directory.name)
+        persistence = ["--dir", str(directory), "--appendonly", "no"]
+        if self.data_dir is not None:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            persistence = ["--dir", str(self.data_dir), "--appendonly", "yes"]
         for _ in range(5):  # the port is free when probed; another process may take it first
             self.port = _free_port(self.host)
             self._process = subprocess.Popen(
@@ -52,9 +64,8 @@ class LocalRedis:
                     self.executable,
                     "--bind", self.host,
                     "--port", str(self.port),
-                    "--dir", str(directory),
+                    *persistence,
                     "--save", "",
-                    "--appendonly", "no",
                     "--protected-mode", "no",
                     "--logfile", str(directory / "redis.log"),
                 ],
