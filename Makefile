@@ -12,6 +12,7 @@ PYWB_STAMP := $(PYWB_VENV)/.installed-stamp
 .PHONY: install pywb system-deps demo test lint bench bench-extraction clean
 
 BENCH_ARGS ?=
+WORKERS_BENCH_ARGS ?=
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,6 +58,7 @@ lint: $(STAMP)
 
 bench: $(STAMP) system-deps
 	$(BIN)/python -m bench.pipeline $(BENCH_ARGS)
+	$(BIN)/python -m bench.workers $(WORKERS_BENCH_ARGS)
 
 bench-extraction: $(STAMP)
 	$(BIN)/python -m bench.extraction

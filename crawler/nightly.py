@@ -457,16 +457,20 @@ def _run_workers(
     profiles = [find_profile(s) for s in sites if s not in map(load_name, map(Path, args.profile))]
     profiles += [load_profile(Path(path)) for path in args.profile]
     floors = {profile.name: dict(profile.drift_floors) for profile in profiles}
+    # Workers on other machines join a crawl they can name: `-s SHARED_CRAWL_ID=...`.
+    crawl_id = settings.get("SHARED_CRAWL_ID") or run_id
     with shared_redis(args.redis_url, args.output_dir / "state") as redis_url:
+        project.set("REDIS_URL", redis_url, priority="cmdline")
+        project.set("SHARED_CRAWL_ID", crawl_id, priority="cmdline")
         commands = []
         for number in range(args.workers):
-            worker = worker_settings(run_id, number, redis_url, log_dir)
+            worker = worker_settings(run_id, crawl_id, number, redis_url, log_dir)
             pairs = [["-s", f"{name}={value}"] for name, value in worker.items()]
             commands.append(command + [arg for pair in pairs for arg in pair])
         try:
             return run_shared(commands, run_id, args.output_dir, project, floors)
         finally:
-            forget_crawl(redis_url, project.get("SHARED_KEY_PREFIX"), run_id)
+            forget_crawl(redis_url, project.get("SHARED_KEY_PREFIX"), crawl_id)
 
 
 def _last_error_line(log_text: str) -> str:

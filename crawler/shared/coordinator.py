@@ -19,6 +19,7 @@ import secrets
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,7 +28,7 @@ from typing import Any
 from crawler.export import ExportConfig, ExportResult, export_corpus
 from crawler.extensions.report import DriftConfig, site_sections
 from crawler.files import write_json_atomic
-from crawler.shared import connect
+from crawler.shared import SharedConfig, connect
 from crawler.shared.server import LocalRedis
 
 LOCK_SECONDS = 60  # the lock expires this long after a coordinator stops renewing it
@@ -37,11 +38,13 @@ def worker_run_id(run_id: str, number: int) -> str:
     return f"{run_id}-w{number}"
 
 
-def worker_settings(run_id: str, number: int, redis_url: str, log_dir: Path) -> dict[str, str]:
+def worker_settings(
+    run_id: str, crawl_id: str, number: int, redis_url: str, log_dir: Path
+) -> dict[str, str]:
     worker = worker_run_id(run_id, number)
     return {
         "REDIS_URL": redis_url,
-        "SHARED_CRAWL_ID": run_id,
+        "SHARED_CRAWL_ID": crawl_id,
         "SHARED_WORKER_ID": f"w{number}",
         "RUN_ID": worker,
         "LOG_FILE": str(log_dir / f"{worker}.log"),
@@ -102,6 +105,19 @@ def run_workers(commands: list[list[str]]) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return next((code for code in codes if code != 0), 0)
+
+
+def wait_for_workers(redis_url: str, key_prefix: str, crawl_id: str, timeout: float) -> bool:
+    """Until every worker of the crawl, on any machine, has left it (its heartbeat key is
+    deleted after its text parts are flushed, or expires if it died); False on timeout."""
+    server = connect(redis_url)
+    pattern = f"{key_prefix}:crawl:{crawl_id}:alive:*"
+    deadline = time.monotonic() + timeout
+    while next(iter(server.scan_iter(pattern)), None) is not None:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
+    return True
 
 
 def forget_crawl(redis_url: str, key_prefix: str, crawl_id: str) -> None:
@@ -170,6 +186,9 @@ def run_shared(
 ) -> int:
     """Workers, then one export, then `runs/<run_id>.json`; returns the workers' worst code."""
     returncode = run_workers(worker_commands)
+    shared = SharedConfig.from_settings(settings)
+    # Workers on other machines may still be flushing their last text parts.
+    wait_for_workers(shared.redis_url, shared.key_prefix, shared.crawl_id, 3 * shared.heartbeat)
     runs = output_dir / "runs"
     reports = []
     for number in range(len(worker_commands)):
