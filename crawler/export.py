@@ -1,7 +1,10 @@
-"""Text store -> deduplicated, hive-partitioned Parquet with an explicit schema.
+"""Text store -> deduplicated Parquet with an explicit schema, one directory per site and day.
 
-Layout: `OUTPUT_DIR/parquet/site=<site>/crawl_date=<YYYY-MM-DD>/part-<run_id>-<NNNNN>.parquet`
-plus `parquet/_manifests/<run_id>.json`; dedup state in `OUTPUT_DIR/state/dedup.sqlite3`.
+Layout: `OUTPUT_DIR/parquet/<site>/<YYYY-MM-DD>/part-<run_id>-<NNNNN>.parquet` plus
+`parquet/_manifests/<run_id>.json`; dedup state in `OUTPUT_DIR/state/dedup.sqlite3`.
+`site` and `crawl_date` live in the files, not in `key=value` directory names: readers infer
+partition types differently (pandas a dictionary, pyarrow a string, Polars and DuckDB a
+date), so only typed columns read the same in all of them, with no arguments.
 """
 
 from __future__ import annotations
@@ -47,8 +50,11 @@ _ARROW_TYPES = {
 }
 #: The Parquet schema, derived from the Article record: one field list for the whole pipeline.
 SCHEMA = pa.schema(
-    [(name, _ARROW_TYPES[kind]) for name, kind, _ in stored_columns()],
-    metadata={"newscrawl.schema_version": "2"},
+    [
+        *((name, _ARROW_TYPES[kind]) for name, kind, _ in stored_columns()),
+        ("crawl_date", pa.date32()),  # UTC day of `crawled_at`, set at export; also the directory
+    ],
+    metadata={"newscrawl.schema_version": "3"},
 )
 DICTIONARY_COLUMNS = [name for name, _, dictionary in stored_columns() if dictionary]
 
@@ -198,7 +204,7 @@ def _export(
     result.files = [file.final for file in files]
     result.bytes = sum(file.bytes for file in files)
     for file in files:
-        site = unquote(file.final.parent.parent.name.removeprefix("site="))
+        site = unquote(file.final.parent.parent.name)  # see _directory_name
         result.count(site, "bytes", file.bytes)
     return result
 
@@ -239,7 +245,8 @@ def _row(record: Article, decision: Decision) -> dict[str, Any]:
     record.near_dup_cluster = decision.cluster
     record.version = decision.version
     record.duplicate_urls = []
-    row = {name: getattr(record, name) for name in SCHEMA.names}
+    row = {name: getattr(record, name) for name, _, _ in stored_columns()}
+    row["crawl_date"] = (record.crawled_at or _EPOCH).date()
     row["field_sources"] = list(record.field_sources.items())
     return row
 
@@ -262,14 +269,19 @@ def _write(
 ) -> list[_File]:
     partitions: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in rows:
-        day = (row["crawled_at"] or _EPOCH).date().isoformat()
-        partitions.setdefault((row["site"], day), []).append(row)
+        partitions.setdefault((row["site"] or "", row["crawl_date"].isoformat()), []).append(row)
     serials = count()
     files: list[_File] = []
     for (site, day), partition in sorted(partitions.items()):
-        directory = root / f"site={quote(site, safe='')}" / f"crawl_date={day}"
+        directory = root / _directory_name(site) / day
         files += _write_partition(directory, partition, run_id, serials, config)
     return files
+
+
+def _directory_name(site: str) -> str:
+    """A site's directory: quoted, and never hidden from readers (they skip `.` and `_`)."""
+    name = quote(site, safe="") or "unknown-site"
+    return f"%{ord(name[0]):02X}{name[1:]}" if name[0] in "._" else name
 
 
 def _write_partition(
