@@ -26,7 +26,9 @@ from urllib.parse import quote, unquote
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from crawler.checks import int_setting
 from crawler.dedup import Decision, DedupConfig, DedupIndex, Sketch
+from crawler.errors import ConfigError
 from crawler.items import Article, stored_columns
 from crawler.textstore import part_paths, read_parts
 
@@ -59,7 +61,7 @@ SCHEMA = pa.schema(
 DICTIONARY_COLUMNS = [name for name, _, dictionary in stored_columns() if dictionary]
 
 
-class ExportError(Exception):
+class ExportError(ConfigError):
     """An export that cannot proceed as asked (e.g. a run id already used)."""
 
 
@@ -74,15 +76,22 @@ class ExportConfig:
 
     def __post_init__(self) -> None:
         if not 0 < self.row_group_size <= self.target_file_size:
-            raise ValueError("need 0 < PARQUET_ROW_GROUP_SIZE <= PARQUET_TARGET_FILE_SIZE")
+            raise ConfigError(
+                f"PARQUET_ROW_GROUP_SIZE={self.row_group_size}: expected more than 0 and at most"
+                f" PARQUET_TARGET_FILE_SIZE ({self.target_file_size})"
+            )
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> ExportConfig:
         default = cls()
         return cls(
-            target_file_size=settings.getint("PARQUET_TARGET_FILE_SIZE", default.target_file_size),
-            row_group_size=settings.getint("PARQUET_ROW_GROUP_SIZE", default.row_group_size),
-            compression_level=settings.getint("PARQUET_ZSTD_LEVEL", default.compression_level),
+            target_file_size=int_setting(
+                settings, "PARQUET_TARGET_FILE_SIZE", default.target_file_size, minimum=1
+            ),
+            row_group_size=int_setting(settings, "PARQUET_ROW_GROUP_SIZE", default.row_group_size),
+            compression_level=int_setting(
+                settings, "PARQUET_ZSTD_LEVEL", default.compression_level, minimum=1
+            ),
             dedup=DedupConfig.from_settings(settings),
         )
 
@@ -158,7 +167,7 @@ def export_corpus(
             if not parts:
                 result = ExportResult(run_id)
             elif index.is_exported(run_id):
-                raise ExportError(f"run {run_id!r} was exported already; use a new run id")
+                raise ExportError(f"run id {run_id!r}: exported already; expected a new run id")
             else:
                 result = _export(output_dir, index, config, run_id, parts, sketches)
             result.recovered = [r.run_id for r in recovered]
