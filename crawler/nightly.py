@@ -420,6 +420,7 @@ def run(args: argparse.Namespace) -> ExitCode:
             "site": culprit,
         }
         save_state(state_dir, state)
+        _refresh_report(args.output_dir, settings)
         for site in sites:
             print(one_line(site, codes[site], report["sites"][site]["summary"]))
         blame = f" (from {culprit})" if culprit else ""
@@ -432,6 +433,20 @@ def _since(value: str) -> datetime:
         return datetime.fromisoformat(value)
     except ValueError:
         raise ConfigError(f"since={value!r}: expected YYYY-MM-DD or an ISO datetime") from None
+
+
+def _refresh_report(output_dir: Path, overrides: dict[str, str]) -> None:
+    """Redraw OUTPUT_DIR/report/index.html; a report that fails to draw leaves the code alone."""
+    from scrapy.utils.project import get_project_settings
+
+    from crawler.report import DriftFloor, write_report
+
+    settings = get_project_settings()
+    settings.setdict(overrides, priority="cmdline")
+    try:
+        write_report(output_dir, DriftFloor.from_settings(settings))
+    except Exception as error:  # the run's outcome is already decided and recorded
+        print(f"newscrawl-nightly: report not refreshed: {error}", file=sys.stderr)
 
 
 def _last_error_line(log_text: str) -> str:
