@@ -116,6 +116,8 @@ class ExportResult:
 
 #: Finds a text's dedup sketch computed earlier (by url and text), or None.
 SketchLookup = Callable[[str, str], Sketch | None]
+#: Told (records deduplicated, records to deduplicate) as the export goes, the long part.
+ProgressCallback = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +136,7 @@ def export_corpus(
     config: ExportConfig,
     text_run_ids: list[str] | None = None,
     sketches: SketchLookup | None = None,
+    progress: ProgressCallback | None = None,
 ) -> ExportResult:
     """Export text-store parts not exported yet (of `text_run_ids`, or all) as run `run_id`.
 
@@ -155,6 +158,7 @@ def export_corpus(
                     pending,
                     _pending_parts(output_dir, pending),
                     sketches,
+                    progress,
                 )
                 for pending in _pending_runs(parquet_root, index)
             ]
@@ -169,7 +173,7 @@ def export_corpus(
             elif index.is_exported(run_id):
                 raise ExportError(f"run id {run_id!r}: exported already; expected a new run id")
             else:
-                result = _export(output_dir, index, config, run_id, parts, sketches)
+                result = _export(output_dir, index, config, run_id, parts, sketches, progress)
             result.recovered = [r.run_id for r in recovered]
             return result
         finally:
@@ -187,13 +191,14 @@ def _export(
     run_id: str,
     parts: list[Path],
     sketches: SketchLookup | None = None,
+    progress: ProgressCallback | None = None,
 ) -> ExportResult:
     result = ExportResult(run_id, text_parts=len(parts))
     records = sorted((Article.from_record(r) for r in read_parts(parts)), key=_order)
     parquet_root = output_dir / "parquet"
     index.begin()
     try:
-        rows = _deduplicate(records, index, run_id, result, sketches)
+        rows = _deduplicate(records, index, run_id, result, sketches, progress)
         files = _write(rows, parquet_root, run_id, config)
         previous = _read_manifest(manifest_path(output_dir, run_id))
         _write_manifest(output_dir, run_id, files, parts, result, config)
@@ -224,10 +229,13 @@ def _deduplicate(
     run_id: str,
     result: ExportResult,
     sketches: SketchLookup | None = None,
+    progress: ProgressCallback | None = None,
 ) -> list[dict[str, Any]]:
     """Rows to write, in input order; duplicates fold their URL into the row they repeat."""
     rows: dict[int, dict[str, Any]] = {}
-    for record in records:
+    for done, record in enumerate(records, 1):
+        if progress is not None:
+            progress(done, len(records))
         sketch = sketches(record.url, record.text) if sketches else None
         result.sketches_reused += sketch is not None
         decision = index.add(record.key(), record.text, sketch)

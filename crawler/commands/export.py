@@ -11,10 +11,16 @@ from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 
-from crawler.checks import check_declared_types, existing_directory, writable_directory
+from crawler.checks import (
+    check_declared_types,
+    existing_directory,
+    float_setting,
+    writable_directory,
+)
 from crawler.commands.oneline import OneLineErrors
 from crawler.errors import ConfigError
 from crawler.export import ExportConfig, export_corpus
+from crawler.progress import Progress
 from crawler.run import new_run_id
 
 
@@ -52,12 +58,15 @@ class Command(OneLineErrors, ScrapyCommand):
             if not (text_dir / text_run).is_dir():
                 raise ConfigError(f"--text-run={text_run!r}: expected a run under {text_dir}")
         run_id = opts.run_id or f"export-{new_run_id()}"
-        result = export_corpus(
-            output_dir,
-            run_id,
-            config=ExportConfig.from_settings(self.settings),
-            text_run_ids=opts.text_run,
-        )
+        interval = float_setting(self.settings, "PROGRESS_LOG_INTERVAL", 60.0, minimum=0)
+        with Progress("export", "articles", interval=interval) as progress:
+            result = export_corpus(
+                output_dir,
+                run_id,
+                config=ExportConfig.from_settings(self.settings),
+                text_run_ids=opts.text_run,
+                progress=progress,
+            )
         for recovered in result.recovered:
             print(f"completed interrupted export {recovered}")
         duplicates = ", ".join(f"{kind} {n}" for kind, n in sorted(result.duplicates.items()))

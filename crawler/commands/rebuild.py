@@ -14,10 +14,11 @@ from scrapy.commands import ScrapyCommand
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from crawler.checks import check_declared_types, int_setting, writable_directory
+from crawler.checks import check_declared_types, float_setting, int_setting, writable_directory
 from crawler.commands.oneline import OneLineErrors
 from crawler.errors import ConfigError
 from crawler.pool import PoolConfig
+from crawler.progress import Progress
 from crawler.rebuild import rebuild
 from crawler.run import new_run_id
 from crawler.textstore import TextStoreWriter
@@ -85,9 +86,16 @@ class Command(OneLineErrors, ScrapyCommand):
         per_part = int_setting(self.settings, "TEXTSTORE_RECORDS_PER_PART", 200, minimum=1)
         writer = TextStoreWriter(output_dir, run_id, per_part)
         pool = PoolConfig.from_settings(self.settings)
-        result = rebuild(
-            paths, writer, run_id, workers=pool.workers, max_in_flight=pool.max_in_flight
-        )
+        interval = float_setting(self.settings, "PROGRESS_LOG_INTERVAL", 60.0, minimum=0)
+        with Progress("rebuild", "B", interval=interval, unit_scale=True) as progress:
+            result = rebuild(
+                paths,
+                writer,
+                run_id,
+                workers=pool.workers,
+                max_in_flight=pool.max_in_flight,
+                progress=progress,
+            )
         skipped = ", ".join(f"{reason} {count}" for reason, count in result.skipped.most_common())
         print(
             f"rebuild {run_id}: {len(paths)} WARC files, {result.pages} HTML pages,"
