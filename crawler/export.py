@@ -30,6 +30,7 @@ from crawler.checks import int_setting
 from crawler.dedup import Decision, DedupConfig, DedupIndex, Sketch
 from crawler.errors import ConfigError
 from crawler.items import Article, stored_columns
+from crawler.parquet_layout import migrate_key_value_layout
 from crawler.textstore import part_paths, read_parts
 
 if TYPE_CHECKING:
@@ -150,6 +151,7 @@ def export_corpus(
         index = DedupIndex(output_dir / "state" / STATE_FILE, config.dedup)
         try:
             _remove_temporaries(parquet_root)
+            migrate_key_value_layout(parquet_root, SCHEMA, _directory_name)
             recovered = [
                 _export(
                     output_dir,

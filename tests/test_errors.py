@@ -23,6 +23,7 @@ NOWHERE = "base_url=http://127.0.0.1:9"  # a closed loopback port: nothing leave
 #: {file} a regular file in it (so {file}/out cannot be created), {empty} an empty directory.
 CASES = [
     ("crawl", ["nope"], "'nope': not found"),
+    ("crawl", [], "spider names none: expected exactly one"),
     ("crawl", ["koreaherald", "-a", "since=yesterday"], "since='yesterday'"),
     ("crawl", ["koreaherald", "-a", "until=2020-13-01"], "until='2020-13-01'"),
     ("crawl", ["koreaherald", "-a", "since=2025-02-01", "-a", "until=2025-01-01"], "until="),

@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -322,3 +323,31 @@ def test_dedup_settings_reach_the_config() -> None:
     config = ExportConfig.from_settings(settings)
     assert (config.target_file_size, config.row_group_size) == (1024, 512)
     assert config.dedup == DedupConfig(threshold=0.9)
+
+
+def test_old_key_value_layout_moves_on_the_next_export(tmp_path: Path) -> None:
+    write_run(tmp_path, "r1", [record(f"{10000000 + n}", paragraphs(n)) for n in range(5)])
+    export_corpus(tmp_path, "r1", config=CONFIG)
+    parquet = tmp_path / "parquet"
+    manifest = json.loads(manifest_path(tmp_path, "r1").read_text())
+    for entry in manifest["files"]:  # as the previous exporter wrote them
+        site, day, name = entry["path"].split("/")
+        entry["path"] = f"site={site}/crawl_date={day}/{name}"
+        old = parquet / entry["path"]
+        old.parent.mkdir(parents=True)
+        pq.write_table(pq.read_table(parquet / site / day / name).drop(["crawl_date"]), old)
+    shutil.rmtree(parquet / "koreaherald")
+    manifest_path(tmp_path, "r1").write_text(json.dumps(manifest))
+    with pytest.raises(pa.ArrowTypeError):
+        pd.read_parquet(parquet)  # what users hit
+
+    write_run(tmp_path, "r2", [record("10000100", paragraphs(100), run_id="r2")])
+    assert export_corpus(tmp_path, "r2", config=CONFIG).rows == 1
+    assert not list(parquet.glob("site=*"))
+    frame = pd.read_parquet(parquet)
+    assert len(frame) == 6
+    assert set(frame["crawl_date"]) == {date(2026, 11, 24)}
+    for entry in json.loads(manifest_path(tmp_path, "r1").read_text())["files"]:
+        moved = parquet / entry["path"]
+        assert entry["path"].startswith("koreaherald/2026-11-24/")
+        assert hashlib.sha256(moved.read_bytes()).hexdigest() == entry["sha256"]

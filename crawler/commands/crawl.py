@@ -29,8 +29,8 @@ logger = logging.getLogger(__name__)
 class Command(OneLineErrors, ScrapyCrawlCommand):
     def execute(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
-            ScrapyCrawlCommand.run(self, args, opts)  # Scrapy's usage errors
-            return
+            names = ", ".join(repr(argument) for argument in args) or "none"
+            raise ConfigError(f"spider names {names}: expected exactly one")
         assert self.settings is not None and self.crawler_process is not None
         check_declared_types(self.settings)
         writable_directory(Path(self.settings.get("OUTPUT_DIR", "output")))
