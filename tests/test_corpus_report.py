@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -20,7 +21,9 @@ import pytest
 from crawler.nightly import ExitCode
 from crawler.replica import ReplicaServer, ReplicaSite
 from crawler.report import REPORT_PATH, DriftFloor
-from crawler.report.data import load
+from crawler.report.data import Corpus, Run, Site, load
+from crawler.report.page import render
+from crawler.sites import shipped_profiles
 from tests.crawling import REPO_ROOT
 from tests.test_nightly import run_nightly
 
@@ -164,6 +167,17 @@ def test_run_reports_with_a_sites_mapping_give_one_section_per_site(tmp_path: Pa
     assert times.articles_per_second == 1.2
     assert times.started.isoformat() == "2026-11-24T01:00:00+00:00"
     assert times.bytes_written == {"warc": 5000, "parquet": 0}  # text bytes: only per run
+    assert corpus.sites[1].floors == dict(shipped_profiles()["yonhap"].drift_floors)
+
+
+def test_a_profile_s_own_floor_is_drawn_beside_the_default(tmp_path: Path) -> None:
+    run = Run(
+        "r1", datetime(2026, 11, 24, tzinfo=UTC), 0, "ok", {}, {}, {"t": {"pages": 30}}, 3, []
+    )
+    site = Site("yonhap", runs=[run], floors={"authors": 0.6})
+    page = render(Corpus(tmp_path, DriftFloor(), [site], datetime(2026, 11, 24, tzinfo=UTC)))
+    assert '"name":"drift floor 90%"' in page
+    assert '"name":"authors floor 60%"' in page
 
 
 def _local(url: str) -> bool:

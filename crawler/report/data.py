@@ -20,6 +20,7 @@ import duckdb
 from crawler.checks import float_setting, int_setting
 from crawler.extract import TRACKED_FIELDS
 from crawler.nightly import classify, summarise
+from crawler.sites import shipped_profiles
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -71,6 +72,7 @@ class Site:
     authors: list[tuple[str, int]] = field(default_factory=list)  # most articles first
     rows: int = 0  # Parquet rows, versions included
     articles: int = 0  # distinct articles (first versions)
+    floors: dict[str, float] = field(default_factory=dict)  # the profile's own, per field
 
 
 @dataclass(slots=True)
@@ -90,8 +92,11 @@ def load(output_dir: Path, drift: DriftFloor) -> Corpus:
                 sites.setdefault(name, Site(name)).runs.append(run)
         if _parquet_files(output_dir / "parquet"):
             _read_corpus(db, output_dir / "parquet", sites)
+    shipped = shipped_profiles()
     for site in sites.values():
         site.runs.sort(key=lambda run: (run.started, run.run_id))
+        if site.name in shipped:
+            site.floors = dict(shipped[site.name].drift_floors)
     return Corpus(output_dir, drift, sorted(sites.values(), key=lambda s: s.name), _now())
 
 

@@ -201,16 +201,19 @@ def _fill_rates(site: Site, corpus: Corpus) -> go.Figure | None:
             for name, points in lines.items()
         ]
     )
-    floor = corpus.drift.min_fill_rate
-    figure.add_trace(
-        go.Scatter(
-            name=f"drift floor {floor:.0%}",
-            x=[run.run_id for run in runs],
-            y=[floor] * len(runs),
-            mode="lines",
-            line={"dash": "dash", "color": "#c62828"},
+    floors = {corpus.drift.min_fill_rate: "drift floor"}
+    for name, floor in sorted(site.floors.items()):  # the profile's own floors, per field
+        floors[floor] = f"{floors[floor]}, {name}" if floor in floors else f"{name} floor"
+    for floor, label in floors.items():
+        figure.add_trace(
+            go.Scatter(
+                name=f"{label} {floor:.0%}",
+                x=[run.run_id for run in runs],
+                y=[floor] * len(runs),
+                mode="lines",
+                line={"dash": "dash", "color": "#c62828"},
+            )
         )
-    )
     return _layout(
         figure,
         "Field fill rates per run (lowest judged template)",
