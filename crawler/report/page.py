@@ -24,7 +24,7 @@ OUTCOMES = (
     ("duplicates_dropped", "duplicates dropped"),
 )
 _CSP = (
-    "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; "
+    "default-src 'none'; script-src 'unsafe-inline'; "
     "style-src 'unsafe-inline'; img-src data: blob:; font-src data:"
 )
 _CONFIG = {"displaylogo": False, "responsive": True}
