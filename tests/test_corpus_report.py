@@ -176,8 +176,8 @@ def test_a_profile_s_own_floor_is_drawn_beside_the_default(tmp_path: Path) -> No
     )
     site = Site("yonhap", runs=[run], floors={"authors": 0.6})
     page = render(Corpus(tmp_path, DriftFloor(), [site], datetime(2026, 11, 24, tzinfo=UTC)))
-    assert '"name":"drift floor 90%"' in page
-    assert '"name":"authors floor 60%"' in page
+    assert '"text":"drift floor 90%"' in page
+    assert '"text":"authors floor 60%"' in page
 
 
 def _local(url: str) -> bool:

@@ -111,7 +111,7 @@ def _latest(site: Site) -> str:
     summary = run.summary
     errors = ", ".join(f"{k} {v}" for k, v in sorted(summary.get("errors", {}).items()))
     written = run.bytes_written
-    code = "—" if run.exit_code is None else str(run.exit_code)
+    code = "— (not a nightly run)" if run.exit_code is None else str(run.exit_code)
     status_class = "status-0" if run.exit_code in (0, None) else "status-bad"
     rows = [
         ("latest run", run.run_id),
@@ -204,15 +204,12 @@ def _fill_rates(site: Site, corpus: Corpus) -> go.Figure | None:
     floors = {corpus.drift.min_fill_rate: "drift floor"}
     for name, floor in sorted(site.floors.items()):  # the profile's own floors, per field
         floors[floor] = f"{floors[floor]}, {name}" if floor in floors else f"{name} floor"
-    for floor, label in floors.items():
-        figure.add_trace(
-            go.Scatter(
-                name=f"{label} {floor:.0%}",
-                x=[run.run_id for run in runs],
-                y=[floor] * len(runs),
-                mode="lines",
-                line={"dash": "dash", "color": "#c62828"},
-            )
+    for floor, label in floors.items():  # across the whole chart, even over a single run
+        figure.add_hline(
+            y=floor,
+            line={"dash": "dash", "color": "#c62828"},
+            annotation={"text": f"{label} {floor:.0%}", "font": {"color": "#c62828"}},
+            annotation_position="bottom left",
         )
     return _layout(
         figure,
@@ -255,9 +252,8 @@ def _bytes(site: Site) -> go.Figure | None:
         [
             go.Scatter(
                 name=label,
-                x=[run.started for run in site.runs],
+                x=[run.run_id for run in site.runs],
                 y=[run.bytes_written.get(key) for run in site.runs],
-                text=[run.run_id for run in site.runs],
                 mode="lines+markers",
             )
             for key, label in OUTPUTS
@@ -266,6 +262,7 @@ def _bytes(site: Site) -> go.Figure | None:
     return _layout(
         figure,
         "Bytes written per run, by output",
+        xaxis={"type": "category"},
         yaxis={"type": "log", "tickformat": ".2s", "dtick": 1, "ticksuffix": "B"},
     )
 
