@@ -72,8 +72,8 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "crawler.extensions.warc.WarcExtension": 500,
     "crawler.extensions.export.ParquetExportOnClose": 505,
-    "crawler.extensions.report.RunReport": 510,
     "crawler.extensions.progress.CrawlProgress": 507,  # before the report, for its final rate
+    "crawler.extensions.report.RunReport": 510,
 }
 # Seconds between progress lines: the crawl's articles/min and queue size (0 turns them off),
 # and `scrapy rebuild`/`scrapy export` off a terminal (on one they draw a bar instead).
