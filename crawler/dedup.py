@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Literal
 
 from rensa import RMinHash
 
+from crawler.checks import float_setting, int_setting
+from crawler.errors import ConfigError
 from crawler.state import SINGLE_SITE_RELEASE_SITE
 
 if TYPE_CHECKING:
@@ -87,9 +89,13 @@ class DedupConfig:
 
     def __post_init__(self) -> None:
         if self.shingle_size < 1 or self.bands < 1 or self.num_perm % self.bands:
-            raise ValueError("need shingle_size >= 1 and num_perm divisible by bands")
+            raise ConfigError(
+                f"DEDUP_SHINGLE_SIZE={self.shingle_size}, DEDUP_NUM_PERM={self.num_perm},"
+                f" DEDUP_BANDS={self.bands}: expected a shingle size of at least 1 and"
+                " permutations divisible by bands"
+            )
         if not 0 < self.threshold <= 1:
-            raise ValueError("DEDUP_THRESHOLD must be in (0, 1]")
+            raise ConfigError(f"DEDUP_THRESHOLD={self.threshold}: expected a number in (0, 1]")
 
     @property
     def rows(self) -> int:
@@ -99,12 +105,14 @@ class DedupConfig:
     def from_settings(cls, settings: BaseSettings) -> DedupConfig:
         default = cls()
         return cls(
-            shingle_size=settings.getint("DEDUP_SHINGLE_SIZE", default.shingle_size),
-            num_perm=settings.getint("DEDUP_NUM_PERM", default.num_perm),
-            bands=settings.getint("DEDUP_BANDS", default.bands),
-            threshold=settings.getfloat("DEDUP_THRESHOLD", default.threshold),
-            max_changed_words=settings.getint("DEDUP_MAX_CHANGED_WORDS", default.max_changed_words),
-            seed=settings.getint("DEDUP_SEED", default.seed),
+            shingle_size=int_setting(settings, "DEDUP_SHINGLE_SIZE", default.shingle_size),
+            num_perm=int_setting(settings, "DEDUP_NUM_PERM", default.num_perm),
+            bands=int_setting(settings, "DEDUP_BANDS", default.bands),
+            threshold=float_setting(settings, "DEDUP_THRESHOLD", default.threshold),
+            max_changed_words=int_setting(
+                settings, "DEDUP_MAX_CHANGED_WORDS", default.max_changed_words
+            ),
+            seed=int_setting(settings, "DEDUP_SEED", default.seed),
         )
 
 

@@ -5,7 +5,7 @@ own host with its own politeness slot, as on the real web. The crawl is the real
 `scrapy crawl news -a sites=all`, with politeness turned down because the targets are our own
 loopback servers. It prints, per site, what the crawl found against the replica's ground
 truth, the fill rates and the drift alarm, then the WARC files, text store and Parquet corpus
-(read back with DuckDB).
+(read back with DuckDB), and writes the corpus report page.
 """
 
 from __future__ import annotations
@@ -78,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"crawl failed with exit code {finished.returncode}; see {log_path}")
         return finished.returncode
     print(summarise(output_dir, expected))
+    from crawler.report import DriftFloor, write_report
+
+    report = write_report(output_dir, DriftFloor())
+    print(f"corpus report (open in a browser): {report.as_uri()}")
     return 0
 
 

@@ -1,7 +1,10 @@
-"""Text store -> deduplicated, hive-partitioned Parquet with an explicit schema.
+"""Text store -> deduplicated Parquet with an explicit schema, one directory per site and day.
 
-Layout: `OUTPUT_DIR/parquet/site=<site>/crawl_date=<YYYY-MM-DD>/part-<run_id>-<NNNNN>.parquet`
-plus `parquet/_manifests/<run_id>.json`; dedup state in `OUTPUT_DIR/state/dedup.sqlite3`.
+Layout: `OUTPUT_DIR/parquet/<site>/<YYYY-MM-DD>/part-<run_id>-<NNNNN>.parquet` plus
+`parquet/_manifests/<run_id>.json`; dedup state in `OUTPUT_DIR/state/dedup.sqlite3`.
+`site` and `crawl_date` live in the files, not in `key=value` directory names: readers infer
+partition types differently (pandas a dictionary, pyarrow a string, Polars and DuckDB a
+date), so only typed columns read the same in all of them, with no arguments.
 """
 
 from __future__ import annotations
@@ -23,8 +26,11 @@ from urllib.parse import quote, unquote
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from crawler.checks import int_setting
 from crawler.dedup import Decision, DedupConfig, DedupIndex, Sketch
+from crawler.errors import ConfigError
 from crawler.items import Article, stored_columns
+from crawler.parquet_layout import migrate_key_value_layout
 from crawler.textstore import part_paths, read_parts
 
 if TYPE_CHECKING:
@@ -47,13 +53,16 @@ _ARROW_TYPES = {
 }
 #: The Parquet schema, derived from the Article record: one field list for the whole pipeline.
 SCHEMA = pa.schema(
-    [(name, _ARROW_TYPES[kind]) for name, kind, _ in stored_columns()],
-    metadata={"newscrawl.schema_version": "2"},
+    [
+        *((name, _ARROW_TYPES[kind]) for name, kind, _ in stored_columns()),
+        ("crawl_date", pa.date32()),  # UTC day of `crawled_at`, set at export; also the directory
+    ],
+    metadata={"newscrawl.schema_version": "3"},
 )
 DICTIONARY_COLUMNS = [name for name, _, dictionary in stored_columns() if dictionary]
 
 
-class ExportError(Exception):
+class ExportError(ConfigError):
     """An export that cannot proceed as asked (e.g. a run id already used)."""
 
 
@@ -68,15 +77,22 @@ class ExportConfig:
 
     def __post_init__(self) -> None:
         if not 0 < self.row_group_size <= self.target_file_size:
-            raise ValueError("need 0 < PARQUET_ROW_GROUP_SIZE <= PARQUET_TARGET_FILE_SIZE")
+            raise ConfigError(
+                f"PARQUET_ROW_GROUP_SIZE={self.row_group_size}: expected more than 0 and at most"
+                f" PARQUET_TARGET_FILE_SIZE ({self.target_file_size})"
+            )
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> ExportConfig:
         default = cls()
         return cls(
-            target_file_size=settings.getint("PARQUET_TARGET_FILE_SIZE", default.target_file_size),
-            row_group_size=settings.getint("PARQUET_ROW_GROUP_SIZE", default.row_group_size),
-            compression_level=settings.getint("PARQUET_ZSTD_LEVEL", default.compression_level),
+            target_file_size=int_setting(
+                settings, "PARQUET_TARGET_FILE_SIZE", default.target_file_size, minimum=1
+            ),
+            row_group_size=int_setting(settings, "PARQUET_ROW_GROUP_SIZE", default.row_group_size),
+            compression_level=int_setting(
+                settings, "PARQUET_ZSTD_LEVEL", default.compression_level, minimum=1
+            ),
             dedup=DedupConfig.from_settings(settings),
         )
 
@@ -101,6 +117,8 @@ class ExportResult:
 
 #: Finds a text's dedup sketch computed earlier (by url and text), or None.
 SketchLookup = Callable[[str, str], Sketch | None]
+#: Told (records deduplicated, records to deduplicate) as the export goes, the long part.
+ProgressCallback = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +137,7 @@ def export_corpus(
     config: ExportConfig,
     text_run_ids: list[str] | None = None,
     sketches: SketchLookup | None = None,
+    progress: ProgressCallback | None = None,
 ) -> ExportResult:
     """Export text-store parts not exported yet (of `text_run_ids`, or all) as run `run_id`.
 
@@ -132,6 +151,7 @@ def export_corpus(
         index = DedupIndex(output_dir / "state" / STATE_FILE, config.dedup)
         try:
             _remove_temporaries(parquet_root)
+            migrate_key_value_layout(parquet_root, SCHEMA, _directory_name)
             recovered = [
                 _export(
                     output_dir,
@@ -140,6 +160,7 @@ def export_corpus(
                     pending,
                     _pending_parts(output_dir, pending),
                     sketches,
+                    progress,
                 )
                 for pending in _pending_runs(parquet_root, index)
             ]
@@ -152,9 +173,9 @@ def export_corpus(
             if not parts:
                 result = ExportResult(run_id)
             elif index.is_exported(run_id):
-                raise ExportError(f"run {run_id!r} was exported already; use a new run id")
+                raise ExportError(f"run id {run_id!r}: exported already; expected a new run id")
             else:
-                result = _export(output_dir, index, config, run_id, parts, sketches)
+                result = _export(output_dir, index, config, run_id, parts, sketches, progress)
             result.recovered = [r.run_id for r in recovered]
             return result
         finally:
@@ -172,13 +193,14 @@ def _export(
     run_id: str,
     parts: list[Path],
     sketches: SketchLookup | None = None,
+    progress: ProgressCallback | None = None,
 ) -> ExportResult:
     result = ExportResult(run_id, text_parts=len(parts))
     records = sorted((Article.from_record(r) for r in read_parts(parts)), key=_order)
     parquet_root = output_dir / "parquet"
     index.begin()
     try:
-        rows = _deduplicate(records, index, run_id, result, sketches)
+        rows = _deduplicate(records, index, run_id, result, sketches, progress)
         files = _write(rows, parquet_root, run_id, config)
         previous = _read_manifest(manifest_path(output_dir, run_id))
         _write_manifest(output_dir, run_id, files, parts, result, config)
@@ -198,7 +220,7 @@ def _export(
     result.files = [file.final for file in files]
     result.bytes = sum(file.bytes for file in files)
     for file in files:
-        site = unquote(file.final.parent.parent.name.removeprefix("site="))
+        site = unquote(file.final.parent.parent.name)  # see _directory_name
         result.count(site, "bytes", file.bytes)
     return result
 
@@ -209,10 +231,13 @@ def _deduplicate(
     run_id: str,
     result: ExportResult,
     sketches: SketchLookup | None = None,
+    progress: ProgressCallback | None = None,
 ) -> list[dict[str, Any]]:
     """Rows to write, in input order; duplicates fold their URL into the row they repeat."""
     rows: dict[int, dict[str, Any]] = {}
-    for record in records:
+    for done, record in enumerate(records, 1):
+        if progress is not None:
+            progress(done, len(records))
         sketch = sketches(record.url, record.text) if sketches else None
         result.sketches_reused += sketch is not None
         decision = index.add(record.key(), record.text, sketch)
@@ -239,7 +264,8 @@ def _row(record: Article, decision: Decision) -> dict[str, Any]:
     record.near_dup_cluster = decision.cluster
     record.version = decision.version
     record.duplicate_urls = []
-    row = {name: getattr(record, name) for name in SCHEMA.names}
+    row = {name: getattr(record, name) for name, _, _ in stored_columns()}
+    row["crawl_date"] = (record.crawled_at or _EPOCH).date()
     row["field_sources"] = list(record.field_sources.items())
     return row
 
@@ -262,14 +288,19 @@ def _write(
 ) -> list[_File]:
     partitions: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in rows:
-        day = (row["crawled_at"] or _EPOCH).date().isoformat()
-        partitions.setdefault((row["site"], day), []).append(row)
+        partitions.setdefault((row["site"] or "", row["crawl_date"].isoformat()), []).append(row)
     serials = count()
     files: list[_File] = []
     for (site, day), partition in sorted(partitions.items()):
-        directory = root / f"site={quote(site, safe='')}" / f"crawl_date={day}"
+        directory = root / _directory_name(site) / day
         files += _write_partition(directory, partition, run_id, serials, config)
     return files
+
+
+def _directory_name(site: str) -> str:
+    """A site's directory: quoted, and never hidden from readers (they skip `.` and `_`)."""
+    name = quote(site, safe="") or "unknown-site"
+    return f"%{ord(name[0]):02X}{name[1:]}" if name[0] in "._" else name
 
 
 def _write_partition(

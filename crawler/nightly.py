@@ -21,17 +21,19 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+from crawler.checks import writable_directory
 from crawler.errors import ConfigError
 from crawler.files import write_json_atomic
-from crawler.run import new_run_id
+from crawler.run import crawl_now, new_run_id
 from crawler.state import SINGLE_SITE_RELEASE_SITE
 
 
@@ -50,7 +52,15 @@ SEVERITY = (ExitCode.OK, ExitCode.PARTIAL, ExitCode.DRIFT, ExitCode.UNREACHABLE,
 
 
 STATE_NAME = "nightly.json"
+CRAWL_ERROR_PREFIX = "scrapy crawl: "  # how `scrapy crawl` reports a bad argument or setting
 LOCK_NAME = "nightly.lock"
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad flags are a ConfigError, so they print as one line and exit 15 like the rest."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ConfigError(message)
 
 
 def _pairs(values: list[str], flag: str) -> dict[str, str]:
@@ -64,7 +74,7 @@ def _pairs(values: list[str], flag: str) -> dict[str, str]:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="newscrawl-nightly",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -190,7 +200,11 @@ def margin_hours(args: argparse.Namespace, settings: dict[str, str]) -> float:
     if args.margin_hours is not None:
         return args.margin_hours
     if "NIGHTLY_SAFETY_MARGIN_HOURS" in settings:
-        return float(settings["NIGHTLY_SAFETY_MARGIN_HOURS"])
+        value = settings["NIGHTLY_SAFETY_MARGIN_HOURS"]
+        try:
+            return float(value)
+        except ValueError:
+            raise ConfigError(f"NIGHTLY_SAFETY_MARGIN_HOURS={value!r}: expected hours") from None
     from scrapy.utils.project import get_project_settings
 
     return get_project_settings().getfloat("NIGHTLY_SAFETY_MARGIN_HOURS", 6.0)
@@ -344,13 +358,12 @@ def run(args: argparse.Namespace) -> ExitCode:
         state = load_state(state_dir)
         run_id = new_run_id()
         started = datetime.now(UTC)
-        clock = settings.get("CRAWL_NOW")
         # The crawl's clock: windows are measured on it, so a pinned clock pins them too.
-        now = datetime.fromisoformat(clock) if clock else started
+        now = crawl_now(settings) if settings.get("CRAWL_NOW") else started
         given_since = spider_args.pop("since", None)
         margin = margin_hours(args, settings)
         since_at = {
-            site: datetime.fromisoformat(given_since)
+            site: _since(given_since)
             if given_since
             else window_start(state["sites"].get(site, {}), now, margin, args.first_window_days)
             for site in sites
@@ -363,9 +376,9 @@ def run(args: argparse.Namespace) -> ExitCode:
         save_state(state_dir, state)
         command = crawl_command(args, run_id, log_path, sites, since_at, spider_args, settings)
         if args.workers > 1 or args.redis_url:
-            returncode = _run_workers(args, command, run_id, log_dir, settings, sites)
+            returncode, crawl_errors = _run_workers(args, command, run_id, log_dir, settings, sites)
         else:
-            returncode = _run_forwarding_signals(command)
+            returncode, crawl_errors = _run_forwarding_signals(command)
         seconds = (datetime.now(UTC) - started).total_seconds()
         report_path = args.output_dir / "runs" / f"{run_id}.json"
         report = json.loads(report_path.read_text()) if report_path.exists() else {}
@@ -376,9 +389,17 @@ def run(args: argparse.Namespace) -> ExitCode:
             # The crawl never opened: an unknown spider, a bad argument or setting.
             state.pop("current_run", None)
             save_state(state_dir, state)
+            reasons = [
+                line.removeprefix(CRAWL_ERROR_PREFIX)
+                for line in crawl_errors.splitlines()
+                if line.startswith(CRAWL_ERROR_PREFIX)
+            ]
+            if reasons:  # the crawl command's one line: a bad argument, setting or path
+                raise ConfigError(reasons[-1])
             reason = _last_error_line(log_text)
             print(f"{run_id} bad_config: the crawl did not start: {reason}", file=sys.stderr)
             return ExitCode.BAD_CONFIG
+        sys.stderr.write(crawl_errors)
         codes: dict[str, ExitCode] = {}
         for site in sites:
             part = report.get("sites", {}).get(site, {})
@@ -418,6 +439,7 @@ def run(args: argparse.Namespace) -> ExitCode:
             "site": culprit,
         }
         save_state(state_dir, state)
+        _refresh_report(args.output_dir, settings)
         for site in sites:
             print(one_line(site, codes[site], report["sites"][site]["summary"]))
         blame = f" (from {culprit})" if culprit else ""
@@ -445,7 +467,7 @@ def _run_workers(
     log_dir: Path,
     settings: dict[str, str],
     sites: list[str],
-) -> int:
+) -> tuple[int, str]:
     """`--workers N`: N crawl processes on one shared crawl, one export, one merged report."""
     from scrapy.utils.project import get_project_settings
 
@@ -473,36 +495,63 @@ def _run_workers(
             forget_crawl(redis_url, project.get("SHARED_KEY_PREFIX"), crawl_id)
 
 
+def _since(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"since={value!r}: expected YYYY-MM-DD or an ISO datetime") from None
+
+
+def _refresh_report(output_dir: Path, overrides: dict[str, str]) -> None:
+    """Redraw OUTPUT_DIR/report/index.html; a report that fails to draw leaves the code alone."""
+    from scrapy.utils.project import get_project_settings
+
+    from crawler.report import DriftFloor, write_report
+
+    settings = get_project_settings()
+    settings.setdict(overrides, priority="cmdline")
+    try:
+        write_report(output_dir, DriftFloor.from_settings(settings))
+    except Exception as error:  # the run's outcome is already decided and recorded
+        print(f"newscrawl-nightly: report not refreshed: {error}", file=sys.stderr)
+
+
 def _last_error_line(log_text: str) -> str:
     """The crawl's own one-line reason, if its log has one."""
     lines = [line for line in log_text.splitlines() if "ERROR" in line or "Error" in line]
     return lines[-1].split("] ", 1)[-1].strip() if lines else "see the log"
 
 
-def _run_forwarding_signals(command: list[str]) -> int:
-    """Run the crawl; SIGINT/SIGTERM to us go to it, so it can close cleanly."""
-    process = subprocess.Popen(command)
+def _run_forwarding_signals(command: list[str]) -> tuple[int, str]:
+    """Run the crawl; SIGINT/SIGTERM to us go to it, so it can close cleanly.
 
-    def forward(signum: int, _frame: Any) -> None:
-        if process.poll() is None:
-            process.send_signal(signum)
+    Returns its exit code and its stderr (the log goes to LOG_FILE), which holds the one-line
+    message of a bad argument or setting.
+    """
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as stderr:
+        process = subprocess.Popen(command, stderr=stderr)
 
-    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        return process.wait()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        def forward(signum: int, _frame: Any) -> None:
+            if process.poll() is None:
+                process.send_signal(signum)
+
+        previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            returncode = process.wait()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        stderr.seek(0)
+        return returncode, stderr.read()
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
         args = parse_args(argv)
-    except SystemExit as exc:
-        return ExitCode.BAD_CONFIG if exc.code else ExitCode.OK
-    try:
-        args.output_dir.mkdir(parents=True, exist_ok=True)
+        writable_directory(args.output_dir, "--output-dir")
         return int(run(args))
+    except SystemExit as exc:  # --help
+        return ExitCode.BAD_CONFIG if exc.code else ExitCode.OK
     except (ConfigError, ValueError) as exc:
         print(f"newscrawl-nightly: {exc}", file=sys.stderr)
         return ExitCode.BAD_CONFIG

@@ -14,6 +14,8 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from crawler.checks import float_setting, int_setting
+
 T = TypeVar("T")
 
 #: Pages queued per worker by default. Each page makes a round trip through pipes and a
@@ -34,18 +36,16 @@ class PoolConfig:
 
     @classmethod
     def from_settings(cls, settings: Any) -> PoolConfig:
-        workers = settings.getint("EXTRACT_WORKERS", -1)
+        workers = int_setting(settings, "EXTRACT_WORKERS", -1, minimum=-1)
         if workers < 0:
             workers = os.cpu_count() or 1
-        in_flight = settings.getint("EXTRACT_MAX_IN_FLIGHT", 0) or max(
+        in_flight = int_setting(settings, "EXTRACT_MAX_IN_FLIGHT", 0, minimum=0) or max(
             2, workers * IN_FLIGHT_PER_WORKER
         )
-        timeout = settings.getfloat("EXTRACT_TIMEOUT", 60.0)
-        nice = settings.getint("EXTRACT_WORKER_NICE", 0)
-        if nice < 0:
-            # Lowering niceness needs root; the workers would fail to start and every page
-            # would be dropped, so say it up front.
-            raise ValueError(f"EXTRACT_WORKER_NICE must be 0 or more, got {nice}")
+        timeout = float_setting(settings, "EXTRACT_TIMEOUT", 60.0, minimum=0.001)
+        # Lowering niceness needs root; the workers would fail to start and every page
+        # would be dropped, so say it up front.
+        nice = int_setting(settings, "EXTRACT_WORKER_NICE", 0, minimum=0)
         return cls(workers=workers, max_in_flight=in_flight, timeout=timeout, nice=nice)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -82,12 +82,23 @@ def _warc_date(value: str | None) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
-def iter_pages(paths: Iterable[Path], skipped: Counter[str]) -> Iterator[WarcPage]:
+#: Told (bytes read, bytes in all files) as the WARC files are read.
+ProgressCallback = Callable[[int, int], None]
+
+
+def iter_pages(
+    paths: Iterable[Path], skipped: Counter[str], progress: ProgressCallback | None = None
+) -> Iterator[WarcPage]:
     """HTML 200 responses from `paths`; everything else is counted in `skipped`."""
+    paths = list(paths)
+    total = sum(path.stat().st_size for path in paths)
+    finished = 0  # bytes of the files read to the end
     for path in paths:
         with path.open("rb") as stream:
             records = ArchiveIterator(stream)
             for record in records:
+                if progress is not None:
+                    progress(finished + stream.tell(), total)
                 kind = record.rec_type
                 if kind != "response":
                     if kind == "revisit":
@@ -118,6 +129,9 @@ def iter_pages(paths: Iterable[Path], skipped: Counter[str]) -> Iterator[WarcPag
                 records.read_to_end(record)
                 warc["warc_length"] = records.get_record_length()
                 yield WarcPage(url, status, content_type, body, fetched_at, warc)
+        finished += path.stat().st_size
+        if progress is not None:
+            progress(finished, total)
 
 
 #: Pages that call themselves articles: og:type, or a JSON-LD *Article / *Posting type.
@@ -150,6 +164,7 @@ def rebuild(
     workers: int,
     max_in_flight: int,
     profiles: dict[str, SiteProfile] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> RebuildResult:
     """Extract every article of `paths` into `writer`, in file order, `workers` at a time."""
     result = RebuildResult()
@@ -174,7 +189,7 @@ def rebuild(
             result.articles += 1
 
     with ProcessPoolExecutor(max(1, workers)) as executor:
-        for page in iter_pages(paths, result.skipped):
+        for page in iter_pages(paths, result.skipped, progress):
             result.pages += 1
             profile = resolve(page.url, page.warc["warc_filename"])
             reason = skip_reason(page.url, page.body, profile)

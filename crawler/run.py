@@ -6,6 +6,8 @@ import secrets
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from crawler.errors import ConfigError
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
@@ -38,5 +40,8 @@ def crawl_now(settings: Any) -> datetime:
     value = settings.get("CRAWL_NOW")
     if not value:
         return datetime.now(UTC)
-    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"CRAWL_NOW={value!r}: expected an ISO 8601 datetime") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

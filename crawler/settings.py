@@ -43,11 +43,11 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.sitestats.SiteStatsMiddleware": 950,
 }
 INCREMENTAL_ENABLED = True
-RECHECK_DAYS = 3  # stored articles published within this many days get a conditional GET
+RECHECK_DAYS = 3.0  # stored articles published within this many days get a conditional GET
 # The crawl's clock (ISO 8601); empty means the wall clock. Tests and replays pin it.
 CRAWL_NOW = ""
 # newscrawl-nightly: a run's window starts this long before the last successful run started.
-NIGHTLY_SAFETY_MARGIN_HOURS = 6
+NIGHTLY_SAFETY_MARGIN_HOURS = 6.0
 
 # --- Identity: one request per (site, article id), whatever URL variant points to it ---------
 REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.ArticleRequestFingerprinter"
@@ -59,7 +59,7 @@ OUTPUT_DIR = "output"
 RUN_ID = ""
 # The default publication window: articles of the last N days; 0 means each site profile's
 # `default_window_days`.
-NEWS_DEFAULT_WINDOW_DAYS = 0
+NEWS_DEFAULT_WINDOW_DAYS = 0.0  # may be fractional, like RECHECK_DAYS
 # Safety cap on listing pages followed per listing, in case a site paginates forever; a
 # profile's `max_listing_pages` may set a lower one.
 NEWS_MAX_LISTING_PAGES = 1000
@@ -72,8 +72,12 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "crawler.extensions.warc.WarcExtension": 500,
     "crawler.extensions.export.ParquetExportOnClose": 505,
+    "crawler.extensions.progress.CrawlProgress": 507,  # before the report, for its final rate
     "crawler.extensions.report.RunReport": 510,
 }
+# Seconds between progress lines: the crawl's articles/min and queue size (0 turns them off),
+# and `scrapy rebuild`/`scrapy export` off a terminal (on one they draw a bar instead).
+PROGRESS_LOG_INTERVAL = 60.0
 
 # --- WARC capture: every exchange as received, before Scrapy decodes anything ---------------
 DOWNLOAD_HANDLERS = {

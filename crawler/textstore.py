@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from crawler.errors import ConfigError
 from crawler.items import Article
 
 PART_GLOB = "part-*.jsonl.gz"
@@ -25,7 +26,7 @@ class TextStoreWriter:
 
     def __init__(self, root: Path, run_id: str, records_per_part: int = 1000) -> None:
         if records_per_part < 1:
-            raise ValueError("records_per_part must be at least 1")
+            raise ConfigError(f"TEXTSTORE_RECORDS_PER_PART={records_per_part}: expected at least 1")
         self.directory = root / "text" / run_id
         self.records_per_part = records_per_part
         self._buffer: list[bytes] = []

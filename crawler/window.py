@@ -16,8 +16,11 @@ class BadWindowError(ConfigError):
     """A `since`/`until` value that is not a date or an ISO datetime, or an empty window."""
 
 
-def parse_bound(value: str, *, end_of_day: bool, tz: tzinfo) -> datetime:
-    """Parse `YYYY-MM-DD` or an ISO datetime (naive ones are in `tz`) into UTC."""
+def parse_bound(value: str, *, end_of_day: bool, tz: tzinfo, name: str = "since") -> datetime:
+    """Parse `YYYY-MM-DD` or an ISO datetime (naive ones are in `tz`) into UTC.
+
+    `name` is the argument the value came from, for the error message.
+    """
     text = value.strip()
     try:
         if len(text) == 10:
@@ -28,9 +31,7 @@ def parse_bound(value: str, *, end_of_day: bool, tz: tzinfo) -> datetime:
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=tz)
     except ValueError as exc:
-        raise BadWindowError(
-            f"since/until: expected YYYY-MM-DD or an ISO datetime, got {value!r}"
-        ) from exc
+        raise BadWindowError(f"{name}={value!r}: expected YYYY-MM-DD or an ISO datetime") from exc
     return moment.astimezone(UTC)
 
 
@@ -57,9 +58,11 @@ class Window:
             if since
             else current - timedelta(days=default_days)
         )
-        end = parse_bound(until, end_of_day=True, tz=tz) if until else None
+        end = parse_bound(until, end_of_day=True, tz=tz, name="until") if until else None
         if end is not None and end < start:
-            raise BadWindowError(f"until ({until}) is before since ({since or start.isoformat()})")
+            raise BadWindowError(
+                f"until={until!r}: expected a moment after since ({since or start.isoformat()})"
+            )
         return cls(start, end)
 
     def contains(self, moment: datetime | None) -> bool:

@@ -22,6 +22,7 @@ from scrapy import signals
 from scrapy.http import Response
 from scrapy.settings import SETTINGS_PRIORITIES
 
+from crawler.config import NewsConfig
 from crawler.errors import ConfigError
 from crawler.fingerprint import SITE_KEY, SITES_ATTRIBUTE
 from crawler.incremental import RECHECK_KEY
@@ -35,7 +36,6 @@ from crawler.parsers.discovery import (
     sitemaps_from_robots,
 )
 from crawler.parsers.encoding import decode_html
-from crawler.run import crawl_now
 from crawler.shared.state import ScheduledIds, scheduled_ids
 from crawler.sites import SiteProfile, find_profile, load_profile, shipped_profiles
 from crawler.sites.profile import Section
@@ -125,25 +125,20 @@ class NewsSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        settings = crawler.settings
-        now = crawl_now(settings)
-        recheck_days = settings.getfloat("RECHECK_DAYS", 3)
-        incremental = settings.getbool("INCREMENTAL_ENABLED", True)
-        window_days = settings.getfloat("NEWS_DEFAULT_WINDOW_DAYS", 0)
-        listing_cap = settings.getint("NEWS_MAX_LISTING_PAGES", 1000)
+        config = NewsConfig.from_settings(crawler.settings)
         for name, profile in spider.profiles.items():
             window = Window.from_args(
                 spider._since.get(name),
                 spider._until.get(name),
-                default_days=window_days or profile.default_window_days,
+                default_days=config.default_window_days or profile.default_window_days,
                 tz=profile.tz,
-                now=now,
+                now=config.now,
             )
             discovery = window
-            if incremental:
+            if config.incremental:
                 # Discovery also reaches back over the re-check horizon, so stored recent
                 # articles are found and re-checked even when the window starts later.
-                horizon = now - timedelta(days=recheck_days)
+                horizon = config.now - timedelta(days=config.recheck_days)
                 discovery = Window(min(window.since, horizon), window.until)
             spider.crawls[name] = SiteCrawl(
                 profile=profile,
@@ -151,11 +146,11 @@ class NewsSpider(scrapy.Spider):
                 discovery=discovery,
                 sections=spider._sections[name],
                 max_articles=spider._max_articles.get(name),
-                max_listing_pages=min(profile.max_listing_pages, listing_cap),
-                scheduled=scheduled_ids(settings, name),
+                max_listing_pages=min(profile.max_listing_pages, config.max_listing_pages),
+                scheduled=scheduled_ids(crawler.settings, name),
             )
         setattr(crawler, SITES_ATTRIBUTE, dict(spider.profiles))
-        spider.render_js = _browser_available(settings, spider.logger)
+        spider.render_js = config.render_js and _browser_available(crawler.settings, spider.logger)
         crawler.signals.connect(spider._apply_site_politeness, signal=signals.engine_started)
         return spider
 
@@ -511,9 +506,7 @@ def _header(response: Response, name: bytes) -> str | None:
 
 
 def _browser_available(settings: Any, logger: Any) -> bool:
-    """`NEWS_RENDER_JS`, if the configured Chromium exists; otherwise say so once and go on."""
-    if not settings.getbool("NEWS_RENDER_JS", True):
-        return False
+    """Whether the configured Chromium exists; if not, say so once and go on without it."""
     executable = (settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS") or {}).get("executable_path")
     if executable and not Path(executable).exists():
         logger.warning(

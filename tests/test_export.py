@@ -3,18 +3,22 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
+from collections import Counter
 from contextlib import closing
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
 import polars as pl
+import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
@@ -79,47 +83,67 @@ def corpus(root: Path) -> pl.DataFrame:
     return pl.scan_parquet(root / "parquet" / "**" / "*.parquet", hive_partitioning=True).collect()
 
 
-def test_duckdb_polars_pandas_read_declared_types(tmp_path: Path) -> None:
+def test_four_readers_open_the_corpus_as_it_is_and_agree(tmp_path: Path) -> None:
+    """pandas, Polars, DuckDB and pyarrow.dataset, each with only the README's arguments."""
     records = [record(f"{10000000 + n}", paragraphs(n)) for n in range(5)]
     records.append(record("20200116000798", paragraphs(99), crawled="2026-11-25T23:30:00-05:00"))
-    write_run(tmp_path, "r1", records)
+    other = record("555", paragraphs(55))
+    other.update(site="koreatimes", url="https://www.koreatimes.co.kr/555", canonical_url=None)
+    write_run(tmp_path, "r1", [*records, other])
     result = export_corpus(tmp_path, "r1", config=CONFIG)
-    assert result.rows == 6
-    assert (tmp_path / "parquet/site=koreaherald/crawl_date=2026-11-26").is_dir()
-    glob = str(tmp_path / "parquet" / "**" / "*.parquet")
+    assert result.rows == 7
+    parquet = tmp_path / "parquet"
+    assert (parquet / "koreaherald" / "2026-11-26").is_dir()
+    assert manifest_path(tmp_path, "r1").is_file()  # a JSON file under parquet/ too
+    expected = {
+        ("koreaherald", date(2026, 11, 24)): 5,
+        ("koreaherald", date(2026, 11, 26)): 1,
+        ("koreatimes", date(2026, 11, 24)): 1,
+    }
+    glob = str(parquet / "**" / "*.parquet")
 
-    described = duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{glob}', hive_partitioning=true)")
-    types = {name: kind for name, kind, *_ in described.fetchall()}
-    assert types["article_id"] == "VARCHAR"
-    assert types["site"] == "VARCHAR"
+    frame = pd.read_parquet(parquet)
+    assert str(frame["site"].dtype) == "str"
+    assert {type(day) for day in frame["crawl_date"]} == {date}
+    assert Counter(zip(frame["site"], frame["crawl_date"], strict=True)) == expected
+    assert str(frame["published_at"].dtype) == "datetime64[us, UTC]"
+    assert (str(frame["version"].dtype), str(frame["http_status"].dtype)) == ("int32", "int16")
+    assert sorted(frame["image_urls"].iloc[0]) == ["https://img.example/10000000.jpg"]
+
+    lazy = pl.scan_parquet(glob, hive_partitioning=True).collect()
+    assert (lazy.schema["site"], lazy.schema["crawl_date"]) == (pl.String, pl.Date)
+    assert Counter(lazy.select("site", "crawl_date").iter_rows()) == expected
+    assert lazy.schema["crawled_at"] == pl.Datetime("us", "UTC")
+    assert lazy.schema["duplicate_urls"] == pl.List(pl.String)
+
+    query = f"SELECT * FROM read_parquet('{glob}', hive_partitioning=true)"
+    types = {name: kind for name, kind, *_ in duckdb.sql(f"DESCRIBE {query}").fetchall()}
+    assert (types["site"], types["crawl_date"]) == ("VARCHAR", "DATE")
     assert types["published_at"] == "TIMESTAMP WITH TIME ZONE"
-    assert types["authors"] == "VARCHAR[]"
-    assert types["word_count"] == "INTEGER"
-    assert types["version"] == "INTEGER"
-    assert types["http_status"] == "SMALLINT"
-    assert types["warc_offset"] == "BIGINT"
-    assert types["crawl_date"] == "DATE"
-    count = duckdb.sql(f"SELECT count(*) FROM read_parquet('{glob}', hive_partitioning=true)")
-    assert count.fetchall() == [(6,)]
+    assert (types["authors"], types["word_count"], types["warc_offset"]) == (
+        "VARCHAR[]",
+        "INTEGER",
+        "BIGINT",
+    )
+    rows = duckdb.sql(f"SELECT site, crawl_date, count(*) FROM ({query}) GROUP BY ALL").fetchall()
+    assert {(site, day): n for site, day, n in rows} == expected
 
-    frame = corpus(tmp_path)
-    assert frame.schema["crawled_at"] == pl.Datetime("us", "UTC")
-    assert frame.schema["duplicate_urls"] == pl.List(pl.String)
-    assert frame.schema["word_count"] == pl.Int32
-    assert frame.schema["http_status"] == pl.Int16
-    assert frame.schema["site"] == pl.String
-    assert frame.height == 6
+    table = ds.dataset(parquet, partitioning="hive").to_table()
+    assert (table.schema.field("site").type, table.schema.field("crawl_date").type) == (
+        pa.string(),
+        pa.date32(),
+    )
+    pairs = zip(table["site"].to_pylist(), table["crawl_date"].to_pylist(), strict=True)
+    assert Counter(pairs) == expected
 
-    # pandas (via pyarrow.dataset) would type the hive `site` key as a dictionary and refuse to
-    # merge it with the file's string column, unless told not to.
-    hive = ds.HivePartitioning.discover(infer_dictionary=False)
-    table = pd.read_parquet(tmp_path / "parquet", partitioning=hive)
-    assert pd.api.types.is_string_dtype(table["site"])
-    assert str(table["published_at"].dtype) == "datetime64[us, UTC]"
-    assert str(table["version"].dtype) == "int32"
-    assert str(table["http_status"].dtype) == "int16"
-    assert len(table) == 6
-    assert sorted(table["image_urls"].iloc[0]) == ["https://img.example/10000000.jpg"]
+
+def test_site_directory_is_never_hidden_from_readers(tmp_path: Path) -> None:
+    hidden = record("10000001", paragraphs(1))
+    hidden["site"] = "_internal"
+    write_run(tmp_path, "r1", [hidden])
+    export_corpus(tmp_path, "r1", config=CONFIG)
+    assert (tmp_path / "parquet" / "%5Finternal" / "2026-11-24").is_dir()
+    assert pd.read_parquet(tmp_path / "parquet")["site"].tolist() == ["_internal"]
 
 
 def test_exact_and_near_duplicates_collapse_to_earliest(tmp_path: Path) -> None:
@@ -299,3 +323,31 @@ def test_dedup_settings_reach_the_config() -> None:
     config = ExportConfig.from_settings(settings)
     assert (config.target_file_size, config.row_group_size) == (1024, 512)
     assert config.dedup == DedupConfig(threshold=0.9)
+
+
+def test_old_key_value_layout_moves_on_the_next_export(tmp_path: Path) -> None:
+    write_run(tmp_path, "r1", [record(f"{10000000 + n}", paragraphs(n)) for n in range(5)])
+    export_corpus(tmp_path, "r1", config=CONFIG)
+    parquet = tmp_path / "parquet"
+    manifest = json.loads(manifest_path(tmp_path, "r1").read_text())
+    for entry in manifest["files"]:  # as the previous exporter wrote them
+        site, day, name = entry["path"].split("/")
+        entry["path"] = f"site={site}/crawl_date={day}/{name}"
+        old = parquet / entry["path"]
+        old.parent.mkdir(parents=True)
+        pq.write_table(pq.read_table(parquet / site / day / name).drop(["crawl_date"]), old)
+    shutil.rmtree(parquet / "koreaherald")
+    manifest_path(tmp_path, "r1").write_text(json.dumps(manifest))
+    with pytest.raises(pa.ArrowTypeError):
+        pd.read_parquet(parquet)  # what users hit
+
+    write_run(tmp_path, "r2", [record("10000100", paragraphs(100), run_id="r2")])
+    assert export_corpus(tmp_path, "r2", config=CONFIG).rows == 1
+    assert not list(parquet.glob("site=*"))
+    frame = pd.read_parquet(parquet)
+    assert len(frame) == 6
+    assert set(frame["crawl_date"]) == {date(2026, 11, 24)}
+    for entry in json.loads(manifest_path(tmp_path, "r1").read_text())["files"]:
+        moved = parquet / entry["path"]
+        assert entry["path"].startswith("koreaherald/2026-11-24/")
+        assert hashlib.sha256(moved.read_bytes()).hexdigest() == entry["sha256"]

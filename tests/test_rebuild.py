@@ -174,4 +174,4 @@ def test_rebuild_without_paths_fails_clearly(tmp_path: Path) -> None:
         check=False,
     )
     assert finished.returncode != 0
-    assert "no such WARC file or directory" in finished.stderr
+    assert "missing.warc.gz': no such file or directory" in finished.stderr

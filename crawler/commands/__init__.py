@@ -1,1 +1,1 @@
-"""Scrapy commands: rebuild (WARC -> text store) and export (text store -> Parquet)."""
+"""Scrapy commands: crawl (Scrapy's, with one-line errors), rebuild, export and report."""

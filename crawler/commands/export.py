@@ -10,13 +10,21 @@ import argparse
 from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import UsageError
 
-from crawler.export import ExportConfig, ExportError, export_corpus
+from crawler.checks import (
+    check_declared_types,
+    existing_directory,
+    float_setting,
+    writable_directory,
+)
+from crawler.commands.oneline import OneLineErrors
+from crawler.errors import ConfigError
+from crawler.export import ExportConfig, export_corpus
+from crawler.progress import Progress
 from crawler.run import new_run_id
 
 
-class Command(ScrapyCommand):
+class Command(OneLineErrors, ScrapyCommand):
     requires_project = True
     default_settings = {"LOG_LEVEL": "INFO"}
 
@@ -37,21 +45,28 @@ class Command(ScrapyCommand):
             help="export only this text-store run (repeatable)",
         )
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def execute(self, args: list[str], opts: argparse.Namespace) -> None:
         if args:
-            raise UsageError("export takes no positional arguments")
+            raise ConfigError(f"{' '.join(args)!r}: export takes options only (see --help)")
         assert self.settings is not None
+        check_declared_types(self.settings)
         output_dir = Path(self.settings.get("OUTPUT_DIR", "output"))
+        expected = "a crawl's output directory (with text/)"
+        text_dir = existing_directory(output_dir, "OUTPUT_DIR", expected) / "text"
+        writable_directory(output_dir)
+        for text_run in opts.text_run or []:
+            if not (text_dir / text_run).is_dir():
+                raise ConfigError(f"--text-run={text_run!r}: expected a run under {text_dir}")
         run_id = opts.run_id or f"export-{new_run_id()}"
-        try:
+        interval = float_setting(self.settings, "PROGRESS_LOG_INTERVAL", 60.0, minimum=0)
+        with Progress("export", "articles", interval=interval) as progress:
             result = export_corpus(
                 output_dir,
                 run_id,
                 config=ExportConfig.from_settings(self.settings),
                 text_run_ids=opts.text_run,
+                progress=progress,
             )
-        except ExportError as error:
-            raise UsageError(str(error)) from error
         for recovered in result.recovered:
             print(f"completed interrupted export {recovered}")
         duplicates = ", ".join(f"{kind} {n}" for kind, n in sorted(result.duplicates.items()))

@@ -11,9 +11,14 @@ import logging
 from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import UsageError
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
 
+from crawler.checks import check_declared_types, float_setting, int_setting, writable_directory
+from crawler.commands.oneline import OneLineErrors
+from crawler.errors import ConfigError
 from crawler.pool import PoolConfig
+from crawler.progress import Progress
 from crawler.rebuild import rebuild
 from crawler.run import new_run_id
 from crawler.textstore import TextStoreWriter
@@ -30,15 +35,33 @@ def warc_paths(arguments: list[str]) -> list[Path]:
         if path.is_dir():
             paths += sorted(p for p in path.rglob("*") if p.name.endswith(WARC_SUFFIXES))
         elif path.is_file():
-            paths.append(path)
+            paths.append(_readable_warc(path))
         else:
-            raise UsageError(f"no such WARC file or directory: {argument}")
+            raise ConfigError(f"{argument!r}: no such file or directory; expected WARC files")
     if not paths:
-        raise UsageError("no WARC files found in " + ", ".join(arguments))
+        found = ", ".join(repr(argument) for argument in arguments)
+        raise ConfigError(f"{found}: no WARC files there (expected *.warc, *.warc.gz, *.arc...)")
     return paths
 
 
-class Command(ScrapyCommand):
+def _readable_warc(path: Path) -> Path:
+    """A file named on the command line must start with a WARC or ARC record."""
+    try:
+        with path.open("rb") as stream:
+            first = next(iter(ArchiveIterator(stream)), None)
+    except (ArchiveLoadFailed, OSError, EOFError, ValueError) as error:
+        reason = " ".join(str(error).split())[:120]
+        raise ConfigError(f"{str(path)!r}: expected a WARC or ARC file ({reason})") from None
+    # warcio reads any text line as an ARC header; a real ARC file opens with its filedesc.
+    if first is None or (
+        first.format == "arc"
+        and not (first.rec_headers.get_header("uri") or "").startswith("filedesc://")
+    ):
+        raise ConfigError(f"{str(path)!r}: expected a WARC or ARC file (no record header)")
+    return path
+
+
+class Command(OneLineErrors, ScrapyCommand):
     requires_project = True
     default_settings = {"LOG_LEVEL": "INFO"}
 
@@ -52,20 +75,27 @@ class Command(ScrapyCommand):
         super().add_options(parser)
         parser.add_argument("--run-id", default="", help="id of the rebuilt text-store run")
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def execute(self, args: list[str], opts: argparse.Namespace) -> None:
         if not args:
-            raise UsageError("give at least one WARC file or directory")
+            raise ConfigError("no PATH given: expected at least one WARC file or directory")
         assert self.settings is not None
+        check_declared_types(self.settings)
         paths = warc_paths(args)
         run_id = opts.run_id or f"rebuild-{new_run_id()}"
-        output_dir = Path(self.settings.get("OUTPUT_DIR", "output"))
-        writer = TextStoreWriter(
-            output_dir, run_id, self.settings.getint("TEXTSTORE_RECORDS_PER_PART", 200)
-        )
+        output_dir = writable_directory(Path(self.settings.get("OUTPUT_DIR", "output")))
+        per_part = int_setting(self.settings, "TEXTSTORE_RECORDS_PER_PART", 200, minimum=1)
+        writer = TextStoreWriter(output_dir, run_id, per_part)
         pool = PoolConfig.from_settings(self.settings)
-        result = rebuild(
-            paths, writer, run_id, workers=pool.workers, max_in_flight=pool.max_in_flight
-        )
+        interval = float_setting(self.settings, "PROGRESS_LOG_INTERVAL", 60.0, minimum=0)
+        with Progress("rebuild", "B", interval=interval, unit_scale=True) as progress:
+            result = rebuild(
+                paths,
+                writer,
+                run_id,
+                workers=pool.workers,
+                max_in_flight=pool.max_in_flight,
+                progress=progress,
+            )
         skipped = ", ".join(f"{reason} {count}" for reason, count in result.skipped.most_common())
         print(
             f"rebuild {run_id}: {len(paths)} WARC files, {result.pages} HTML pages,"

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from crawler.checks import bool_setting, int_setting
 from crawler.dedup import Sketch
 from crawler.export import ExportConfig, export_corpus
 from crawler.run import run_id
@@ -39,13 +40,13 @@ class ParquetExportOnClose:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ParquetExportOnClose:
         settings = crawler.settings
-        if not settings.getbool("PARQUET_EXPORT_ENABLED", True):
+        if not bool_setting(settings, "PARQUET_EXPORT_ENABLED", True):
             raise NotConfigured("PARQUET_EXPORT_ENABLED is False")
         extension = cls(
             crawler,
             Path(settings.get("OUTPUT_DIR", "output")),
             ExportConfig.from_settings(settings),
-            settings.getint("EXPORT_SKETCHES_KEPT", 200_000),
+            int_setting(settings, "EXPORT_SKETCHES_KEPT", 200_000, minimum=0),
         )
         # EXTENSIONS orders the close handlers: WARC files close first, the report comes last.
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)

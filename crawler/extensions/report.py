@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
+from crawler.checks import float_setting, int_setting
 from crawler.extract import TRACKED_FIELDS
 from crawler.files import write_json_atomic
 from crawler.run import run_id
@@ -104,8 +105,8 @@ class RunReport:
     def from_crawler(cls, crawler: Crawler) -> RunReport:
         settings = crawler.settings
         drift = DriftConfig(
-            min_fill_rate=settings.getfloat("DRIFT_MIN_FILL_RATE", 0.9),
-            min_pages=settings.getint("DRIFT_MIN_PAGES", 10),
+            min_fill_rate=float_setting(settings, "DRIFT_MIN_FILL_RATE", 0.9, minimum=0),
+            min_pages=int_setting(settings, "DRIFT_MIN_PAGES", 10, minimum=0),
         )
         extension = cls(crawler, Path(settings.get("OUTPUT_DIR", "output")), drift)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)

@@ -14,6 +14,7 @@ import socket
 from dataclasses import dataclass
 from typing import Any
 
+from crawler.checks import float_setting, int_setting
 from crawler.errors import ConfigError
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -43,10 +44,10 @@ class SharedConfig:
             crawl_id=settings.get("SHARED_CRAWL_ID") or "",
             worker_id=str(worker),
             dupefilter=settings.get("SHARED_DUPEFILTER") or "set",
-            bloom_capacity=settings.getint("SHARED_BLOOM_CAPACITY", 10_000_000),
-            bloom_error_rate=settings.getfloat("SHARED_BLOOM_ERROR_RATE", 0.001),
-            heartbeat=settings.getfloat("SHARED_HEARTBEAT", 10.0),
-            poll_interval=settings.getfloat("SHARED_POLL_INTERVAL", 0.5),
+            bloom_capacity=int_setting(settings, "SHARED_BLOOM_CAPACITY", 10_000_000, minimum=1),
+            bloom_error_rate=float_setting(settings, "SHARED_BLOOM_ERROR_RATE", 0.001),
+            heartbeat=float_setting(settings, "SHARED_HEARTBEAT", 10.0),
+            poll_interval=float_setting(settings, "SHARED_POLL_INTERVAL", 0.5),
         )
         for name, value in [
             ("SHARED_KEY_PREFIX", config.key_prefix),

@@ -18,10 +18,11 @@ import json
 import secrets
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -89,22 +90,35 @@ def redis_lock(redis_url: str, key_prefix: str) -> Iterator[bool]:
             server.delete(key)
 
 
-def run_workers(commands: list[list[str]]) -> int:
-    """Run the workers side by side; SIGINT/SIGTERM go to all of them. The worst exit code."""
-    processes = [subprocess.Popen(command) for command in commands]
+def run_workers(commands: list[list[str]]) -> tuple[int, str]:
+    """Run the workers side by side; SIGINT/SIGTERM go to all of them. Returns the worst exit
+    code and their stderr (the logs go to LOG_FILE), which holds a bad setting's one line."""
+    with ExitStack() as stack:
+        errors = [
+            stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace"))
+            for _ in commands
+        ]
+        processes = [
+            subprocess.Popen(command, stderr=stderr)
+            for command, stderr in zip(commands, errors, strict=True)
+        ]
 
-    def forward(signum: int, _frame: Any) -> None:
-        for process in processes:
-            if process.poll() is None:
-                process.send_signal(signum)
+        def forward(signum: int, _frame: Any) -> None:
+            for process in processes:
+                if process.poll() is None:
+                    process.send_signal(signum)
 
-    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        codes = [process.wait() for process in processes]
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return next((code for code in codes if code != 0), 0)
+        previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            codes = [process.wait() for process in processes]
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        text = []
+        for stderr in errors:
+            stderr.seek(0)
+            text.append(stderr.read())
+    return next((code for code in codes if code != 0), 0), "".join(text)
 
 
 def wait_for_workers(redis_url: str, key_prefix: str, crawl_id: str, timeout: float) -> bool:
@@ -183,9 +197,10 @@ def run_shared(
     output_dir: Path,
     settings: Any,
     floors: dict[str, dict[str, float]],
-) -> int:
-    """Workers, then one export, then `runs/<run_id>.json`; returns the workers' worst code."""
-    returncode = run_workers(worker_commands)
+) -> tuple[int, str]:
+    """Workers, then one export, then `runs/<run_id>.json`; returns the workers' worst code
+    and their stderr."""
+    returncode, errors = run_workers(worker_commands)
     shared = SharedConfig.from_settings(settings)
     # Workers on other machines may still be flushing their last text parts.
     wait_for_workers(shared.redis_url, shared.key_prefix, shared.crawl_id, 3 * shared.heartbeat)
@@ -196,7 +211,7 @@ def run_shared(
         if path.exists():
             reports.append(json.loads(path.read_text()))
     if not reports:
-        return returncode or 1
+        return returncode or 1, errors
     result = export_corpus(output_dir, run_id, config=ExportConfig.from_settings(settings))
     drift = DriftConfig(
         min_fill_rate=settings.getfloat("DRIFT_MIN_FILL_RATE", 0.9),
@@ -204,4 +219,6 @@ def run_shared(
     )
     report = merge_reports(run_id, reports, export_stats(result), floors, drift)
     write_json_atomic(runs / f"{run_id}.json", report)
-    return returncode if report["finish_reason"] == "finished" else returncode or 1
+    if report["finish_reason"] != "finished":
+        returncode = returncode or 1
+    return returncode, errors

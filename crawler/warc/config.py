@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
+from crawler.checks import bool_setting, int_setting
 from crawler.run import new_run_id
 
 if TYPE_CHECKING:
@@ -32,11 +33,9 @@ class WarcConfig:
 
     @classmethod
     def from_settings(cls, settings: BaseSettings, run_id: str = "") -> Self:
-        max_size = settings.getint("WARC_MAX_SIZE", DEFAULT_MAX_SIZE)
-        if max_size <= 0:
-            raise ValueError(f"WARC_MAX_SIZE must be positive, got {max_size}")
+        max_size = int_setting(settings, "WARC_MAX_SIZE", DEFAULT_MAX_SIZE, minimum=1)
         return cls(
-            enabled=settings.getbool("WARC_ENABLED", True),
+            enabled=bool_setting(settings, "WARC_ENABLED", True),
             directory=Path(settings.get("OUTPUT_DIR", "output")) / "warc",
             max_size=max_size,
             prefix=settings.get("WARC_PREFIX") or "newscrawl",
