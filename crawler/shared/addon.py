@@ -3,9 +3,10 @@
 Without `REDIS_URL` it changes nothing. With it: scrapy-redis' scheduler on the shared
 frontier (`crawler.shared.frontier`), `start()` seeded once per crawl and the crawl's end
 decided across workers (`crawler.shared.workers`), the shared per-host budget
-(`crawler.shared.politeness`), the crawl state in Redis (`crawler.shared.state`), and no
-export at close: one export step merges every worker's text parts (`scrapy export`, or
-`newscrawl-nightly --workers N`). Settings given on the command line still win.
+(`crawler.shared.politeness`), robots.txt read once per crawl (`crawler.shared.robots`), the
+crawl state in Redis (`crawler.shared.state`), and no export at close: one export step merges
+every worker's text parts (`scrapy export`, or `newscrawl-nightly --workers N`). Settings
+given on the command line still win.
 """
 
 from __future__ import annotations
@@ -40,6 +41,13 @@ class SharedCrawl:
             ("SPIDER_MIDDLEWARES", "crawler.shared.workers.SeedOnceMiddleware", 10),
         ]:
             _over_project(settings, name, {**settings.getdict(name), path: order})
+        robots = "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware"
+        middlewares = {
+            **settings.getdict("DOWNLOADER_MIDDLEWARES"),
+            robots: None,
+            "crawler.shared.robots.SharedRobotsTxtMiddleware": 100,
+        }
+        _over_project(settings, "DOWNLOADER_MIDDLEWARES", middlewares)
         handler = "crawler.shared.politeness.SharedBudgetDownloadHandler"
         handlers = {**settings.getdict("DOWNLOAD_HANDLERS"), "http": handler, "https": handler}
         _over_project(settings, "DOWNLOAD_HANDLERS", handlers)
