@@ -5,25 +5,97 @@ Scenarios, each a `newscrawl-nightly` run (crawl, export and report; medians of 
 `single` (one process, SQLite state), `workers_1` and `workers_2` (`--workers N
 --redis-url`, a redis-server this benchmark starts). CPU is the nightly's whole process tree
 (coordinator, workers, their extraction pools) plus the redis-server's own CPU during the
-run, which is listed apart. Results go to `bench/results/workers-<date>-<rev>.json`.
+run; it is also split by role: the crawl processes (Scrapy's reactor thread), the extraction
+pools, the coordinator (start-up, export, report) and Redis. Results go to `bench/results/workers-<date>-<rev>.json`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
+import statistics
+import subprocess
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psutil
 
-from bench.pipeline import PY, ROOT, Measure, Replica, git_revision, measure, median, settings_args
+from bench.pipeline import (
+    PY,
+    ROOT,
+    Measure,
+    Replica,
+    TreeSampler,
+    git_revision,
+    median,
+    settings_args,
+)
 from crawler.demo import LOOPBACK_SETTINGS
 from crawler.shared import connect
 from crawler.shared.server import LocalRedis
+
+
+def role(command: list[str]) -> str:
+    """Which part of the run a process is: a crawl's reactor, the coordinator, or extraction."""
+    text = " ".join(command)
+    if "scrapy" in text and " crawl " in text:
+        return "crawl"
+    if "crawler.nightly" in text:
+        return "coordinator"
+    return "extraction"
+
+
+class RoleSampler(TreeSampler):
+    """The tree's CPU, by role (crawl processes, coordinator, extraction workers)."""
+
+    def __init__(self, pid: int) -> None:
+        self.roles: dict[tuple[int, float], str] = {}
+        super().__init__(pid)
+
+    def _run(self) -> None:
+        while not self._done.is_set():
+            try:
+                tree = [self._root, *self._root.children(recursive=True)]
+            except psutil.Error:
+                tree = []
+            for process in tree:
+                try:
+                    with process.oneshot():
+                        key = (process.pid, process.create_time())
+                        if key not in self.roles:
+                            self.roles[key] = role(process.cmdline())
+                        times = process.cpu_times()
+                        self._cpu[key] = times.user + times.system
+                except psutil.Error:
+                    pass
+            self._done.wait(0.05)
+
+    def by_role(self) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        for key, seconds in self._cpu.items():
+            totals[self.roles[key]] = totals.get(self.roles[key], 0.0) + seconds
+        return totals
+
+
+def timed(command: list[str]) -> tuple[Measure, dict[str, float]]:
+    """Wall time and CPU of the command's process tree, and that CPU by role."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    sampler = RoleSampler(process.pid)
+    _, stderr = process.communicate()
+    seconds = time.perf_counter() - start
+    sampler.stop()
+    if process.returncode != 0:
+        raise RuntimeError(f"{command} failed: {stderr.decode()[-2000:]}")
+    return Measure(seconds, sampler.cpu_seconds, 0.0), sampler.by_role()
 
 
 def nightly(base_url: str, output: Path, workers: int, redis_url: str | None) -> list[str]:
@@ -46,11 +118,13 @@ def run(articles: int, repeat: int) -> dict[str, Any]:
         ]:
             runs: list[Measure] = []
             redis_cpu: list[float] = []
+            cpu_roles: list[dict[str, float]] = []
             for _ in range(repeat):
                 client.flushall()
                 output = Path(tempfile.mkdtemp(prefix="bench-workers-"))
                 before = sum(server.cpu_times()[:2])
-                measured = measure(nightly(replica.base_url, output, workers, url))
+                measured, roles = timed(nightly(replica.base_url, output, workers, url))
+                cpu_roles.append(roles)
                 redis_cpu.append(sum(server.cpu_times()[:2]) - before)
                 measured.cpu_seconds += redis_cpu[-1]
                 runs.append(measured)
@@ -71,7 +145,12 @@ def run(articles: int, repeat: int) -> dict[str, Any]:
                 "redis_cpu_ms_per_article": round(
                     1000 * sorted(redis_cpu)[len(redis_cpu) // 2] / extracted, 3
                 ),
-                "peak_rss_mb": round(middle.peak_rss_mb, 1),
+                "cpu_ms_per_article_by_role": {
+                    name: round(
+                        1000 * statistics.median(r.get(name, 0.0) for r in cpu_roles) / extracted, 2
+                    )
+                    for name in ("crawl", "extraction", "coordinator")
+                },
                 "runs": [vars(run) for run in runs],
             }
     return {"replica_articles": articles, "repeat": repeat, "scenarios": scenarios}
@@ -79,12 +158,15 @@ def run(articles: int, repeat: int) -> dict[str, Any]:
 
 def table(results: dict[str, Any]) -> str:
     lines = [
-        f"{'scenario':12} {'articles':>8} {'art/s':>8} {'CPU ms/art':>11} {'redis ms/art':>13}"
+        f"{'scenario':12} {'articles':>8} {'art/s':>8} {'CPU ms/art':>11} {'crawl':>7}"
+        f" {'extract':>8} {'coord':>6} {'redis':>6}"
     ]
     for item in results["scenarios"].values():
+        roles = item["cpu_ms_per_article_by_role"]
         lines.append(
             f"{item['scenario']:12} {item['articles']:>8} {item['articles_per_s']:>8}"
-            f" {item['cpu_ms_per_article']:>11} {item['redis_cpu_ms_per_article']:>13}"
+            f" {item['cpu_ms_per_article']:>11} {roles['crawl']:>7} {roles['extraction']:>8}"
+            f" {roles['coordinator']:>6} {item['redis_cpu_ms_per_article']:>6}"
         )
     return "\n".join(lines)
 
