@@ -6,7 +6,8 @@ Scenarios, each a `newscrawl-nightly` run (crawl, export and report; medians of 
 --redis-url`, a redis-server this benchmark starts). CPU is the nightly's whole process tree
 (coordinator, workers, their extraction pools) plus the redis-server's own CPU during the
 run; it is also split by role: the crawl processes (Scrapy's reactor thread), the extraction
-pools, the coordinator (start-up, export, report) and Redis. Results go to `bench/results/workers-<date>-<rev>.json`.
+pools, the coordinator (start-up, export, report) and Redis. Results go to
+`bench/results/workers-<date>-<rev>.json`.
 """
 
 from __future__ import annotations
