@@ -472,6 +472,7 @@ def _run_workers(
     from scrapy.utils.project import get_project_settings
 
     from crawler.shared.coordinator import forget_crawl, run_shared, shared_redis, worker_settings
+    from crawler.shared.join import publish_command
     from crawler.sites import find_profile, load_profile
 
     project = get_project_settings()
@@ -484,6 +485,7 @@ def _run_workers(
     with shared_redis(args.redis_url, args.output_dir / "state") as redis_url:
         project.set("REDIS_URL", redis_url, priority="cmdline")
         project.set("SHARED_CRAWL_ID", crawl_id, priority="cmdline")
+        publish_command(redis_url, project.get("SHARED_KEY_PREFIX"), crawl_id, command[1:])
         commands = []
         for number in range(args.workers):
             worker = worker_settings(run_id, crawl_id, number, redis_url, log_dir)

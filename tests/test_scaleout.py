@@ -319,3 +319,44 @@ def test_a_stopped_crawl_resumes_from_its_persisted_queue(
     got = corpus(output)
     assert set(got) <= set(expected)
     assert len(got) >= len(expected) - 5
+
+
+def test_a_worker_from_another_machine_joins_the_nightly_crawl(
+    replicas: dict[str, ReplicaServer],
+    single_process: tuple[list, dict[str, Counter[str]]],
+    redis_url: str,
+    tmp_path: Path,
+) -> None:
+    """The README's several-machines recipe on one machine: a coordinator with one worker on
+    a given Redis, and `python -m crawler.shared.join` as the second machine."""
+    expected, _ = single_process
+    output = tmp_path / "out"
+    command = [sys.executable, "-m", "crawler.nightly", *SITES, "--workers", "1"]
+    command += ["--redis-url", redis_url, "--output-dir", str(output), "--min-free-mb", "1"]
+    command += ["-a", "base_url=" + ",".join(f"{n}={s.base_url}" for n, s in replicas.items())]
+    command += ["-a", "since=2011-01-01"]
+    for name, value in {
+        **LOOPBACK_SETTINGS,
+        "CRAWL_NOW": DEFAULT_NOW.isoformat(),
+        "EXTRACT_WORKERS": "0",
+        "NEWS_RENDER_JS": "False",
+        "SHARED_HEARTBEAT": "2",
+        "SHARED_CRAWL_ID": "nightly",
+        "DOWNLOAD_DELAY": "0.02",
+    }.items():
+        command += ["-s", f"{name}={value}"]
+    joiner = subprocess.Popen(
+        [sys.executable, "-m", "crawler.shared.join", redis_url, "nightly", "--wait", "60"],
+        cwd=REPO_ROOT,
+    )
+    coordinator = subprocess.run(
+        command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert joiner.wait(timeout=120) == 0
+    assert coordinator.returncode == 0, coordinator.stdout + coordinator.stderr[-3000:]
+    assert corpus(output) == expected
+    [merged] = [p for p in (output / "runs").glob("*.json") if p.stem.count("-") == 1]
+    report = json.loads(merged.read_text())
+    assert len(report["workers"]) == 2  # the joiner's report is merged too
+    assert all(report["sites"][site]["stats"]["extract/articles"] for site in SITES)
+    assert not connect(redis_url).keys("newscrawl:crawl:nightly:*")  # the frontier is gone

@@ -205,11 +205,15 @@ def run_shared(
     # Workers on other machines may still be flushing their last text parts.
     wait_for_workers(shared.redis_url, shared.key_prefix, shared.crawl_id, 3 * shared.heartbeat)
     runs = output_dir / "runs"
-    reports = []
-    for number in range(len(worker_commands)):
-        path = runs / f"{worker_run_id(run_id, number)}.json"
-        if path.exists():
-            reports.append(json.loads(path.read_text()))
+    # This coordinator's workers, and any that joined from other machines.
+    joined = connect(shared.redis_url).hgetall(f"{shared.key_prefix}:crawl:{shared.crawl_id}:runs")
+    names = {worker_run_id(run_id, n) for n in range(len(worker_commands))}
+    names |= {name.decode() for name in joined.values()}
+    reports = [
+        json.loads((runs / f"{name}.json").read_text())
+        for name in sorted(names)
+        if (runs / f"{name}.json").exists()
+    ]
     if not reports:
         return returncode or 1, errors
     result = export_corpus(output_dir, run_id, config=ExportConfig.from_settings(settings))

@@ -20,6 +20,7 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from twisted.internet import task
 
+from crawler.run import run_id
 from crawler.shared import SharedConfig, connect
 
 if TYPE_CHECKING:
@@ -100,7 +101,8 @@ class WorkerCoordinator:
 
     def spider_opened(self, spider: Any) -> None:
         self._heartbeat()
-        self.server.sadd(self.config.crawl_key("workers"), self.config.worker_id)
+        # The coordinator merges the reports of every worker that took part, by run id.
+        self.server.hset(self.config.crawl_key("runs"), self.config.worker_id, run_id(self.crawler))
         self._beat.start(self.config.heartbeat / 3, now=False)
         logger.info("worker %s joined crawl %s", self.config.worker_id, self.config.crawl_id)
 
