@@ -70,7 +70,7 @@ class HostBudget:
         self.lease_ms = int(lease_seconds * 1000)
         self._acquire = server.register_script(_ACQUIRE)
         self._hold = server.register_script(_HOLD)
-        #: Waits spent at the gate, for the stats: (host, seconds).
+        #: Seconds this worker has waited at the gate, for the stats.
         self.waited = 0.0
 
     def _keys(self, host: str) -> list[str]:
