@@ -107,7 +107,12 @@ WARN_ON_GENERATOR_RETURN_VALUE = False
 # --- Extraction pool ---------------------------------------------------------------------------
 EXTRACT_WORKERS = -1  # worker processes; -1 = one per core, 0 = parse in the crawl process
 EXTRACT_MAX_IN_FLIGHT = 0  # pages being parsed at once; 0 = 16 x workers
-EXTRACT_TIMEOUT = 60.0  # seconds one page may take before it is dropped and counted
+# Seconds of run time (not queue time) one page may take in a worker; past it the worker is
+# killed and replaced, and the page dropped as `dropped/extract_timeout`.
+EXTRACT_TIMEOUT = 60.0
+# Bytes of heap (RLIMIT_DATA) per worker; a page past it is dropped as `dropped/extract_oom`
+# and the worker replaced. A worker with its libraries loaded holds about 220 MB. 0 = no cap.
+EXTRACT_WORKER_MEMORY = 1024 * 2**20
 # Workers run this much nicer than the crawl process: the reactor thread paces the crawl and
 # Chromium waits on it, while the workers have time to spare (`make bench`: +10% articles/s).
 EXTRACT_WORKER_NICE = 10

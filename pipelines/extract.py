@@ -16,7 +16,7 @@ from crawler.dedup import DedupConfig
 from crawler.extract import TRACKED_FIELDS, extract_page, filled_fields
 from crawler.fingerprint import crawl_sites
 from crawler.items import Article, FetchedPage
-from crawler.pool import ExtractionPool, PoolConfig
+from crawler.pool import ExtractionLimitError, ExtractionPool, PoolConfig
 from crawler.run import run_id
 from crawler.signals import text_sketched
 from crawler.sitestats import inc_site_value
@@ -57,6 +57,8 @@ class ExtractArticlePipeline:
 
     def close_spider(self) -> None:
         self.pool.close()
+        for reason, count in self.pool.replacements.items():
+            self.stats.set_value(f"extract/workers_replaced/{reason}", count)
         self.state.close()
 
     async def process_item(self, item: Any) -> Any:
@@ -67,6 +69,11 @@ class ExtractArticlePipeline:
             article, sketch = await self.pool.submit(
                 extract_page, item.url, item.body, item.content_type, profile, self.dedup
             )
+        except ExtractionLimitError as exc:
+            # A page past the sandbox's limits: known bad, dropped alone, the crawl goes on.
+            inc_site_value(self.stats, f"dropped/{exc.reason}", item.site)
+            logger.warning("dropped %s: %s (%s)", item.url, exc.reason, exc)
+            raise DropItem(f"{exc.reason} at {item.url}: {exc}") from exc
         except Exception as exc:
             inc_site_value(self.stats, f"extract/failed/{type(exc).__name__}", item.site)
             raise DropItem(f"extraction failed for {item.url}: {exc!r}") from exc
