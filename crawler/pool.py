@@ -37,6 +37,27 @@ logger = logging.getLogger(__name__)
 IN_FLIGHT_PER_WORKER = 16
 #: How long a worker may take to exit on close before it is killed.
 _EXIT_GRACE_S = 2.0
+#: How long a fresh worker may take to import the page's function before it counts as dead;
+#: this start-up is not the page's run time, so it is not charged to its limit.
+_START_GRACE_S = 120.0
+#: What a worker says once it holds a page (its function imported) and starts on it.
+_STARTED = "started"
+#: A page's limit is CPU seconds, so a crowded machine does not cost good pages; a page that
+#: waits without using the CPU is stopped after this many times the limit in wall time.
+_WALL_FACTOR = 4.0
+#: How often a running page's CPU time is checked.
+_WATCH_INTERVAL_S = 0.25
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU seconds of a process, from /proc (None where there is no /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
 
 
 class ExtractionLimitError(Exception):
@@ -105,6 +126,7 @@ def _worker_main(connection: Connection, nice: int, memory: int) -> None:
         if task is None:
             return
         function, args = task
+        connection.send(_STARTED)
         try:
             outcome: tuple[bool, Any] = (True, function(*args))
         except MemoryError:
@@ -204,7 +226,10 @@ class _Worker:
         timeout = self._pool.config.timeout
         try:
             connection.send((task.function, task.args))
-            if not connection.poll(timeout):
+            if not connection.poll(_START_GRACE_S) or connection.recv() != _STARTED:
+                crash = ExtractionWorkerCrashed(f"worker did not start in {_START_GRACE_S:g} s")
+                return False, crash, True
+            if not self._finishes_in_time(connection, process.pid, timeout):
                 return False, ExtractionTimeout(f"still parsing after {timeout:g} s"), True
             ok, value = connection.recv()
         except (EOFError, OSError):
@@ -212,6 +237,19 @@ class _Worker:
             crash = ExtractionWorkerCrashed(f"worker died (exit code {process.exitcode})")
             return False, crash, True
         return ok, value, isinstance(value, ExtractionMemoryExceeded)
+
+    @staticmethod
+    def _finishes_in_time(connection: Connection, pid: int | None, timeout: float) -> bool:
+        """Wait for the answer while the page has used less than `timeout` CPU seconds and
+        less than `_WALL_FACTOR` times that in wall time."""
+        started, cpu_start = time.monotonic(), _cpu_seconds(pid)
+        while not connection.poll(_WATCH_INTERVAL_S):
+            wall = time.monotonic() - started
+            cpu_now = _cpu_seconds(pid)
+            used = wall if cpu_start is None or cpu_now is None else cpu_now - cpu_start
+            if used > timeout or wall > timeout * _WALL_FACTOR:
+                return False
+        return True
 
     def _retire(self) -> None:
         """Ask the process to exit, and kill it if it does not in time."""

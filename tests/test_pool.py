@@ -64,7 +64,7 @@ def test_a_hung_page_is_killed_and_the_worker_replaced() -> None:
     assert isinstance(hung, ExtractionTimeout)
     assert good == 0  # the page queued behind the hung one ran in the fresh worker
     assert pool.replacements == {"extract_timeout": 1}
-    assert elapsed < 30
+    assert elapsed < 30  # 4 s of wall time: sleeping uses no CPU
 
 
 def test_time_limit_counts_run_time_not_queue_time() -> None:
@@ -115,3 +115,37 @@ def test_close_does_not_wait_for_a_hung_worker() -> None:
         task.cancel()
 
     asyncio.run(abandon())
+
+
+def _spin(seconds: float) -> float:
+    deadline = time.process_time() + seconds
+    while time.process_time() < deadline:
+        pass
+    return seconds
+
+
+def test_a_busy_page_is_stopped_by_its_cpu_time() -> None:
+    pool = ExtractionPool(PoolConfig(workers=1, max_in_flight=4, timeout=1.0))
+    pool.start()
+    try:
+        started = time.monotonic()
+        (spinning,) = asyncio.run(_gather(pool, (_spin, 600)))
+        elapsed = time.monotonic() - started
+    finally:
+        pool.close()
+    assert isinstance(spinning, ExtractionTimeout)
+    assert elapsed < 30
+
+
+def test_worker_start_up_is_not_charged_to_the_first_page() -> None:
+    """A fresh worker imports the page's function (trafilatura and all) before the page
+    starts: with a limit shorter than that import, the first page still succeeds."""
+    from crawler.extract import word_count
+
+    pool = ExtractionPool(PoolConfig(workers=1, max_in_flight=4, timeout=0.2))
+    pool.start()
+    try:
+        (count,) = asyncio.run(_gather(pool, (word_count, "three little words")))
+    finally:
+        pool.close()
+    assert count == 3
