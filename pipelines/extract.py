@@ -42,6 +42,7 @@ class ExtractArticlePipeline:
         self.stats = crawler.stats
         #: When the crawl exports at close, workers also sketch each text for its dedup.
         self.dedup = dedup
+        self.max_text_chars = crawler.settings.getint("EXTRACT_MAX_TEXT_CHARS", 200_000)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractArticlePipeline:
@@ -92,6 +93,10 @@ class ExtractArticlePipeline:
                     item.site, item.article_id, item.url, article.published_at, item.fetched_at
                 )
             raise DropItem(f"published {article.published_at} outside the window: {item.url}")
+        if len(article.text) > self.max_text_chars:
+            inc_site_value(self.stats, "dropped/text_too_large", item.site)
+            logger.warning("dropped %s: text_too_large (%d chars)", item.url, len(article.text))
+            raise DropItem(f"text_too_large at {item.url}")
         inc_site_value(self.stats, "extract/articles", item.site)
         article.record_fetch(
             crawled_at=item.fetched_at,
