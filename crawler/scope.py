@@ -77,7 +77,8 @@ def refusal(url: str, origins: frozenset[str], max_length: int) -> str | None:
 class OriginScopeMiddleware:
     """Downloader middleware: a request off the spider's origins never reaches a handler.
 
-    Placed before RobotsTxtMiddleware (100), so not even robots.txt is asked of another host.
+    Placed before RobotsTxtMiddleware (100), so not even robots.txt is asked of another host;
+    it replaces Scrapy's OffsiteMiddleware, which looks at the host only.
     Refusals are counted as `dropped/offsite`, `dropped/scheme/<name>`, `dropped/malformed_url`
     and `dropped/url_too_long`.
     """

@@ -68,6 +68,9 @@ REMOTE_CONTROL_ENABLED = False
 # --- Incremental crawling: skip what is stored, re-check what is recent ----------------------
 DOWNLOADER_MIDDLEWARES = {
     # Before RobotsTxtMiddleware (100): nothing, not even robots.txt, is asked off the origins.
+    # It replaces Scrapy's OffsiteMiddleware, which looks at the host only (not scheme or
+    # port) and filtered at scheduling time, so its refusals went uncounted here.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "crawler.scope.OriginScopeMiddleware": 50,
     # Engine side of RetryMiddleware (550): counts the errors retries gave up on.
     "crawler.limits.DownloadDropsMiddleware": 540,

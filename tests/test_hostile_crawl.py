@@ -50,6 +50,7 @@ EXPECTED_DROPS = {
     "redirect_loop": "redirect_loop",
     "retry_after_too_long": "retry_after_too_long",
     "parser_hang": "extract_timeout",
+    "offsite_redirect": "offsite",
 }
 
 
@@ -125,8 +126,11 @@ def test_every_hostile_page_is_dropped_with_a_reason_and_logged(fault_crawl) -> 
         if ident == GOOD_HOSTILE:
             continue
         assert dropped.get(EXPECTED_DROPS[kind], 0) >= 1, (kind, dropped)
-        assert f"dropped {base}/article/{ident}" in result.log, kind
-    assert dropped["offsite"] >= 2  # a page link and a feed item, to two other origins
+        if kind == "offsite_redirect":  # logged under the target, naming the page
+            assert f"(redirect from {base}/article/{ident})" in result.log
+        else:
+            assert f"dropped {base}/article/{ident}" in result.log, kind
+    assert dropped["offsite"] >= 3  # a page link, a feed item and a redirect
     assert dropped["scheme/ftp"] >= 2  # from the feed and from the sitemap
     assert dropped["listing_trap"] >= 1
     assert result.stats["extract/workers_replaced/extract_timeout"] >= 1
@@ -180,7 +184,8 @@ def test_crawl_delay_is_honoured(tmp_path: Path) -> None:
     assert result.returncode == 0, result.log[-3000:]
     gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
     assert len(gaps) >= 5
-    assert min(gaps) >= 1.5 - 0.05, gaps
+    # Arrival times at the server; a new connection's set-up can delay one by tens of ms.
+    assert min(gaps) >= 1.5 - 0.1, gaps
     assert statistics.median(gaps) < 3  # honoured, not overdone
     host = server.host
     assert result.report["politeness"][host]["crawl_delay"] == 1.5

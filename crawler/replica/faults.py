@@ -10,6 +10,7 @@ from issue 12. Every hostile page has an id in the 9xxxxxxx range and a name in 
 - `/article/90000006` 503 with a Retry-After of a day
 - `/article/90000007` a page that takes trafilatura minutes (200,000 bare paragraphs)
 - `/article/90000008` JSON-LD with a huge keyword list and deep nesting (a good article)
+- `/article/90000020` a redirect to the off-site host
 - `/hostile-sitemap.xml.gz` a gzipped sitemap bomb (no Content-Encoding)
 - `/?page=N` a pagination trap whose pages fill in by script (so Chromium renders them) and
   try iframes and a script off the origin; `/?view=escape` a JavaScript redirect off-site
@@ -47,6 +48,7 @@ HOSTILE = {
     "90000006": "retry_after_too_long",
     "90000007": "parser_hang",
     "90000008": "jsonld_abuse",
+    "90000020": "offsite_redirect",
 }
 #: The one hostile page that is a good article underneath: it must be kept.
 GOOD_HOSTILE = "90000008"
@@ -295,6 +297,9 @@ class _FaultHandler(BaseHTTPRequestHandler):
             hop = int(path.removeprefix("/hop/") or 0)
             target = f"/hop/{hop + 1}" if hop < REDIRECT_HOPS else "/article/10000000"
             return self._send(302, b"", "text/html", {"Location": target})
+        if kind == "offsite_redirect":
+            location = f"{fault.offsite_url}/article/90000021"
+            return self._send(302, b"", "text/html", {"Location": location})
         if kind == "redirect_loop":
             return self._send(302, b"", "text/html", {"Location": "/loop/a"})
         if path in ("/loop/a", "/loop/b"):
