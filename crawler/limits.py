@@ -15,6 +15,8 @@ from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddlewa
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 
+from crawler.accounting import count_drop
+
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
@@ -23,10 +25,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def _drop(crawler: Crawler, reason: str, url: str, why: str) -> None:
-    assert crawler.stats is not None
-    crawler.stats.inc_value(f"dropped/{reason}")
-    logger.info("dropped %s: %s", url[:200], why)
+def _drop(crawler: Crawler, reason: str, request: Request, why: str) -> None:
+    count_drop(crawler, request, reason, why)
 
 
 class _LoopAwareRedirects:
@@ -37,11 +37,12 @@ class _LoopAwareRedirects:
 
     def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
         chain = [*request.meta.get("redirect_urls", []), request.url]
+        first = request.replace(url=chain[0])
         if redirected.url in chain:
             _drop(
                 self.crawler,
                 "redirect_loop",
-                chain[0],
+                first,
                 f"redirect loop back to {redirected.url} after {len(chain)} hops",
             )
             raise IgnoreRequest(f"redirect loop: {redirected.url}")
@@ -51,7 +52,7 @@ class _LoopAwareRedirects:
             _drop(
                 self.crawler,
                 "redirect_max",
-                chain[0],
+                first,
                 f"more than REDIRECT_MAX_TIMES ({self.max_redirect_times}) redirects",
             )
             raise
@@ -83,7 +84,7 @@ class BoundedHttpCompressionMiddleware(HttpCompressionMiddleware):
         try:
             return super().process_response(request, response)
         except IgnoreRequest as exc:
-            _drop(self.crawler, "decompressed_too_large", request.url, str(exc)[:300])
+            _drop(self.crawler, "decompressed_too_large", request, str(exc)[:300])
             raise
 
 
@@ -107,4 +108,4 @@ class DownloadDropsMiddleware:
             reason = "download_timeout"
         else:
             reason = f"download_error/{type(exception).__name__}"
-        _drop(self.crawler, reason, request.url, repr(exception)[:300])
+        _drop(self.crawler, reason, request, repr(exception)[:300])

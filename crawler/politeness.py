@@ -22,6 +22,7 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
 
+from crawler.accounting import count_drop
 from crawler.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -248,13 +249,12 @@ class PolitenessMiddleware:
         assert stats is not None
         if not self.politeness.retry_after(host, seconds):
             self._apply(request)
-            stats.inc_value("dropped/retry_after_too_long")
-            logger.info(
-                "dropped %s: %s with Retry-After %.0f s, past POLITENESS_MAX_RETRY_AFTER (%.0f s)",
-                request.url,
-                response.status,
-                seconds,
-                self.politeness.config.max_retry_after,
+            count_drop(
+                self.crawler,
+                request,
+                "retry_after_too_long",
+                f"{response.status} with Retry-After {seconds:.0f} s, past"
+                f" POLITENESS_MAX_RETRY_AFTER ({self.politeness.config.max_retry_after:.0f} s)",
             )
             raise IgnoreRequest(f"retry_after_too_long: {request.url}")
         retry = get_retry_request(
@@ -265,8 +265,12 @@ class PolitenessMiddleware:
         )
         self._apply(request)
         if retry is None:
-            stats.inc_value("dropped/retry_after_exhausted")
-            logger.info("dropped %s: still %s after retries", request.url, response.status)
+            count_drop(
+                self.crawler,
+                request,
+                "retry_after_exhausted",
+                f"still {response.status} after retries",
+            )
             raise IgnoreRequest(f"retry_after_exhausted: {request.url}")
         return retry
 

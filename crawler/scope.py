@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 
+from crawler.accounting import count_drop
 from crawler.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -98,15 +99,11 @@ class OriginScopeMiddleware:
         reason = refusal(request.url, self._origins, self.max_url_length)
         if reason is None:
             return
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(f"dropped/{reason}")
-        if reason == "offsite":
-            redirected_from = (request.meta.get("redirect_urls") or [None])[-1]
-            logger.info(
-                "dropped %s: off the allowed origins%s",
-                request.url[:200],
-                f" (redirect from {redirected_from})" if redirected_from else "",
-            )
+        redirected_from = (request.meta.get("redirect_urls") or [None])[-1]
+        why = "off the allowed origins" if reason == "offsite" else reason
+        if redirected_from:
+            why += f" (redirect from {redirected_from})"
+        count_drop(self.crawler, request, reason, why)
         raise IgnoreRequest(f"{reason}: {request.url[:200]}")
 
 

@@ -115,7 +115,8 @@ def test_keeps_every_good_article(fault_crawl) -> None:
     assert abused["title"] == "Keyword stuffing survives"
     assert abused["published_at"].startswith("2025-01-10")
     assert result.report["lost"] == {}
-    assert classify(result.report, result.returncode, result.log)[0] == ExitCode.OK
+    part = result.report["sites"]["koreaherald"]
+    assert classify(part, result.report, result.returncode, result.log)[0] == ExitCode.OK
 
 
 def test_every_hostile_page_is_dropped_with_a_reason_and_logged(fault_crawl) -> None:
@@ -130,8 +131,9 @@ def test_every_hostile_page_is_dropped_with_a_reason_and_logged(fault_crawl) -> 
             assert f"(redirect from {base}/article/{ident})" in result.log
         else:
             assert f"dropped {base}/article/{ident}" in result.log, kind
-    assert dropped["offsite"] >= 3  # a page link, a feed item and a redirect
-    assert dropped["scheme/ftp"] >= 2  # from the feed and from the sitemap
+    # The redirect; links to other origins and schemes (ftp: in the feed and sitemap) are not
+    # even turned into requests by the spider, and OriginScopeMiddleware backs it up.
+    assert dropped["offsite"] >= 1
     assert dropped["listing_trap"] >= 1
     assert result.stats["extract/workers_replaced/extract_timeout"] >= 1
 
@@ -178,13 +180,16 @@ def test_crawl_delay_is_honoured(tmp_path: Path) -> None:
                 tmp_path,
                 "sections=National",
                 "max_articles=3",
-                settings={"KH_RENDER_JS": "False"},
+                settings={"NEWS_RENDER_JS": "False"},
             )
-            arrivals = sorted(entry.at for entry in server.access.entries)
+            # robots.txt's own arrival includes a new connection's set-up: gaps are measured
+            # between the requests that follow it.
+            arrivals = sorted(
+                entry.at for entry in server.access.entries if entry.path != "/robots.txt"
+            )
     assert result.returncode == 0, result.log[-3000:]
     gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
     assert len(gaps) >= 5
-    # Arrival times at the server; a new connection's set-up can delay one by tens of ms.
     assert min(gaps) >= 1.5 - 0.1, gaps
     assert statistics.median(gaps) < 3  # honoured, not overdone
     host = server.host

@@ -17,9 +17,10 @@ from crawler.parsers.discovery import (
     parse_sitemap,
 )
 from crawler.parsers.jsonld import from_jsonld
-from crawler.urls import article_id
+from crawler.sites import find_profile
 
-BASE = "http://127.0.0.1:8000"
+KH = find_profile("koreaherald")
+BASE = "https://www.koreaherald.com"
 #: Digits that `\d` matches without re.ASCII, written from ASCII so the source stays plain.
 FULL_WIDTH = str.maketrans("0123456789", "".join(chr(0xFF10 + i) for i in range(10)))
 ARABIC_INDIC = str.maketrans("0123456789", "".join(chr(0x0660 + i) for i in range(10)))
@@ -71,7 +72,7 @@ def test_a_bad_listing_card_costs_only_itself() -> None:
       <li><a href="http://[::1/article/10000003">Broken</a></li>
       <li><a href="/article/10000002">Two</a><span>2025.01.02</span></li>
     </ul></body></html>"""
-    listing = parse_listing(f"{BASE}/National", html)
+    listing = parse_listing(f"{BASE}/National", html, KH)
     assert [link.url for link in listing.articles] == [
         f"{BASE}/article/10000001",
         f"{BASE}/article/10000002",
@@ -86,10 +87,10 @@ def test_gzipped_sitemap_bomb_is_not_inflated() -> None:
 
 
 def test_non_ascii_digits_are_not_ids() -> None:
-    assert article_id(f"{BASE}/article/" + "12345678".translate(FULL_WIDTH)) is None
-    assert article_id(f"{BASE}/article/" + "12345678".translate(ARABIC_INDIC)) is None
-    assert article_id(f"{BASE}/view.php?ud=" + "20200116000798".translate(FULL_WIDTH)) is None
-    assert article_id(f"{BASE}/article/12345678") == "12345678"
+    assert KH.article_id(f"{BASE}/article/" + "12345678".translate(FULL_WIDTH)) is None
+    assert KH.article_id(f"{BASE}/article/" + "12345678".translate(ARABIC_INDIC)) is None
+    assert KH.article_id(f"{BASE}/view.php?ud=" + "20200116000798".translate(FULL_WIDTH)) is None
+    assert KH.article_id(f"{BASE}/article/12345678") == "12345678"
 
 
 def _page(jsonld: str) -> str:
@@ -105,15 +106,15 @@ def test_jsonld_date_out_of_range_falls_back_to_meta() -> None:
     jsonld = json.dumps(
         {"@type": "NewsArticle", "headline": "LD title", "datePublished": "0001-01-01T00:00:00Z"}
     )
-    article = parse_article(f"{BASE}/article/10000001", _page(jsonld))
+    article = parse_article(f"{BASE}/article/10000001", _page(jsonld), KH)
     assert article.title == "LD title"
     assert article.published_at is not None and article.published_at.year == 2025
-    assert article.sources["published_at"] == "meta"
+    assert article.field_sources["published_at"] == "meta"
 
 
 def test_deeply_nested_jsonld_falls_back_without_error() -> None:
     deep = "[" * 100_000 + "]" * 100_000
-    article = parse_article(f"{BASE}/article/10000001", _page(deep))
+    article = parse_article(f"{BASE}/article/10000001", _page(deep), KH)
     assert article.title == "Meta title"
     # Deep enough to be absurd, shallow enough for json to parse: the author alone is lost.
     author = '{"name": ' * 500 + '"Kim"' + "}" * 500
@@ -127,8 +128,11 @@ def test_huge_keyword_list_is_linear_and_falls_back() -> None:
     words = [f"kw{i}" for i in range(200_000)]
     jsonld = json.dumps({"@type": "NewsArticle", "headline": "T", "keywords": words})
     started = time.process_time()
-    article = parse_article(f"{BASE}/article/10000001", _page(jsonld))
+    article = parse_article(f"{BASE}/article/10000001", _page(jsonld), KH)
     assert time.process_time() - started < 10  # quadratic took minutes at this size
     assert article.keywords == ["alpha", "beta"]
     stuffed = json.dumps({"@type": "NewsArticle", "headline": "T", "keywords": ",".join(words)})
-    assert parse_article(f"{BASE}/article/10000001", _page(stuffed)).keywords == ["alpha", "beta"]
+    assert parse_article(f"{BASE}/article/10000001", _page(stuffed), KH).keywords == [
+        "alpha",
+        "beta",
+    ]
