@@ -211,8 +211,6 @@ class PolitenessMiddleware:
         politeness = HostPoliteness(
             PolitenessConfig.from_settings(settings), settings.getfloat("DOWNLOAD_DELAY")
         )
-        for host, policy in settings.getdict("DOWNLOAD_SLOTS").items():
-            politeness.configure_host(host, policy.get("delay"), policy.get("concurrency"))
         return cls(crawler, politeness, settings.get("USER_AGENT", ""))
 
     def process_request(self, request: Request) -> None:
@@ -287,6 +285,11 @@ class PolitenessMiddleware:
         downloader = engine.downloader
         key, slot = downloader._get_slot(request)
         host = _host(request)
+        if host not in self.politeness.hosts:
+            # A host's own base delay and concurrency: DOWNLOAD_SLOTS, and what the spider
+            # put there from its site profiles when the engine started.
+            policy = downloader.per_slot_settings.get(key, {})
+            self.politeness.configure_host(host, policy.get("delay"), policy.get("concurrency"))
         state = self.politeness.host(host)
         if state.concurrency is not None:
             slot.concurrency = state.concurrency
