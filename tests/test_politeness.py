@@ -3,7 +3,9 @@ against the fault replica in tests/test_hostile_crawl.py."""
 
 from __future__ import annotations
 
+import asyncio
 import random
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -103,3 +105,46 @@ def test_per_host_overrides_for_site_profiles() -> None:
 def test_bad_settings_are_refused(overrides: dict[str, float]) -> None:
     with pytest.raises(ConfigError, match="POLITENESS_"):
         _politeness(Clock(), **overrides)
+
+
+def _middleware_and_downloader(**settings: object):
+    from scrapy import Spider
+    from scrapy.utils.test import get_crawler
+
+    from crawler.politeness import PolitenessMiddleware
+
+    crawler = get_crawler(Spider, {"DOWNLOAD_DELAY": 1.0, **settings})
+    crawler.engine = crawler._create_engine()
+    crawler.spider = crawler._create_spider("politeness")
+    crawler.stats.open_spider()
+    return PolitenessMiddleware.from_crawler(crawler), crawler.engine.downloader
+
+
+def test_slots_get_the_floor_a_host_base_and_a_retry_after_wait() -> None:
+    asyncio.run(_slots_get_the_floor_a_host_base_and_a_retry_after_wait())
+
+
+async def _slots_get_the_floor_a_host_base_and_a_retry_after_wait() -> None:
+    from scrapy import Request
+    from scrapy.http import Response
+
+    middleware, downloader = _middleware_and_downloader(
+        DOWNLOAD_SLOTS={"fast.example": {"delay": 0.25, "concurrency": 1}}
+    )
+    middleware.process_request(Request("http://fast.example/a"))
+    fast = downloader.slots["fast.example"]
+    assert (fast.delay, fast.concurrency, fast.jitter) == (0.25, 1, 0.0)
+
+    robots = Request("http://slow.example/robots.txt")
+    middleware.process_request(robots)
+    body = b"User-agent: *\nCrawl-delay: 3\n"
+    middleware.process_response(robots, Response(robots.url, body=body, request=robots))
+    assert downloader.slots["slow.example"].delay == 3.0
+
+    page = Request("http://slow.example/article/1")
+    refused = Response(page.url, status=429, headers={"Retry-After": "20"}, request=page)
+    retry = middleware.process_response(page, refused)
+    assert isinstance(retry, Request) and retry.url == page.url
+    slot = downloader.slots["slow.example"]
+    next_departure = slot.lastseen + slot.delay
+    assert 19 < next_departure - time.monotonic() <= 20
