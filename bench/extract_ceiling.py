@@ -14,17 +14,29 @@ import argparse
 import json
 import time
 from concurrent.futures import ProcessPoolExecutor
+from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from crawler.dedup import DedupConfig
 from crawler.extract import extract_page
+from crawler.sites import SiteProfile, find_profile
 
 DEDUP = DedupConfig()
 
 
+@cache
+def _profile(origin: str) -> SiteProfile:
+    """The Korea Herald's profile moved onto the replica the pages were saved from."""
+    return find_profile("koreaherald").with_base_url(origin)
+
+
 def _extract(job: tuple[str, str, str]) -> int:
     url, path, content_type = job
-    return len(extract_page(url, Path(path).read_bytes(), content_type, DEDUP)["paragraphs"])
+    parts = urlsplit(url)
+    profile = _profile(f"{parts.scheme}://{parts.netloc}")
+    article, _ = extract_page(url, Path(path).read_bytes(), content_type, profile, DEDUP)
+    return len(article.paragraphs)
 
 
 def main() -> None:

@@ -193,7 +193,7 @@ def precision_fallback(html: str, url: str) -> str | None:
 
 def crawler_generic(html: str, url: str) -> str | None:
     """Our fallback parser ``crawler.parsers.generic.extract(html, url) -> Extracted``;
-    body text = paragraphs joined by blank lines (as ``ParsedArticle.text``)."""
+    body text = paragraphs joined by blank lines (as ``Article.text``)."""
     from crawler.parsers import generic
 
     result = generic.extract(html, url)

@@ -30,6 +30,7 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any, NoReturn
 
+from crawler.accounting import is_known_bad
 from crawler.checks import writable_directory
 from crawler.errors import ConfigError
 from crawler.files import write_json_atomic
@@ -245,17 +246,36 @@ def crawl_command(
     return command
 
 
+#: Download errors whose pages end as a counted drop (crawler.limits), retried or not.
+_JUDGED_BY_DROPS = frozenset({"DownloadTimeoutError", "DownloadCancelledError"})
+#: Answers that are retried after their Retry-After (crawler.politeness); a page that still
+#: gets one is dropped as retry_after_exhausted, which counts.
+_RETRIED_STATUSES = frozenset({"429", "503"})
+
+
 def classify(
     part: dict[str, Any], report: dict[str, Any], returncode: int, log_text: str
 ) -> tuple[ExitCode, dict[str, int]]:
-    """Turn one site's part of a crawl report into an exit code and the errors behind it."""
+    """Turn one site's part of a crawl report into an exit code and the errors behind it.
+
+    A page dropped for a known-bad reason (crawler.accounting) is not an error: a run is
+    partial only when pages that may have been good were lost. Timeouts, oversized bodies and
+    429/503 answers are judged by their drops (final outcomes), not by each attempt.
+    """
     stats = part.get("stats", {})
     errors: dict[str, int] = {}
     for key, value in stats.items():
         if key.startswith("exception_count/"):
-            errors[key.removeprefix("exception_count/")] = value
+            kind = key.removeprefix("exception_count/")
+            if kind not in _JUDGED_BY_DROPS:
+                errors[kind] = value
         elif key.startswith("response_status_count/") and key.rsplit("/", 1)[-1][0] in "45":
-            errors[f"http_{key.rsplit('/', 1)[-1]}"] = value
+            if key.rsplit("/", 1)[-1] not in _RETRIED_STATUSES:
+                errors[f"http_{key.rsplit('/', 1)[-1]}"] = value
+        elif key.startswith("dropped/"):
+            reason = key.removeprefix("dropped/")
+            if not is_known_bad(reason):
+                errors[f"dropped_{reason.replace('/', '_')}"] = value
         elif key.startswith("extract/failed/"):
             errors[f"extract_{key.rsplit('/', 1)[-1]}"] = value
     if "No space left on device" in log_text or "ENOSPC" in log_text:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
+from crawler.scope import origin_of
 from crawler.warc.handler import WarcCaptureDownloadHandler
 
 if TYPE_CHECKING:
@@ -55,11 +55,25 @@ _SKIPPED_RESOURCES = frozenset({"image", "media", "font", "stylesheet"})
 
 
 def abort_request(request: Any) -> bool:
-    """PLAYWRIGHT_ABORT_REQUEST: keep the browser on the page's own host, and skip what does
-    not change the DOM, so rendering adds no traffic a plain fetch would not."""
-    if request.is_navigation_request():
-        return False
+    """PLAYWRIGHT_ABORT_REQUEST: keep the browser on the page's own origin (scheme, host and
+    port), frames, scripts and navigations alike, and skip what does not change the DOM, so
+    rendering adds no traffic a plain fetch would not."""
     if request.resource_type in _SKIPPED_RESOURCES:
         return True
-    page_host = urlsplit(request.frame.url).netloc
-    return bool(page_host) and urlsplit(request.url).netloc != page_host
+    try:
+        origin = _page_origin(request)
+    except Exception:  # a request without a frame (a service worker's): not ours to make
+        return True
+    return origin_of(request.url) != origin
+
+
+def _page_origin(request: Any) -> str | None:
+    """The origin of the page being rendered: its main frame's, or, while the first
+    navigation is under way (the frame still blank), that of the URL Scrapy asked for."""
+    origin = origin_of(request.frame.page.main_frame.url)
+    if origin is not None:
+        return origin
+    first = request
+    while first.redirected_from is not None:
+        first = first.redirected_from
+    return origin_of(first.url)

@@ -29,7 +29,37 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_TIMES = 2  # initial response + 2 retries = 3 requests
-DOWNLOAD_TIMEOUT = 60
+# Delays are minimums: no random jitter may shorten a host's delay below its floor.
+DOWNLOAD_DELAY_JITTER = 0.0
+# Per-host politeness (crawler.politeness): floor = max(DOWNLOAD_DELAY or the host's own
+# DOWNLOAD_SLOTS delay, robots Crawl-delay, back-off); Retry-After delays the host's next request.
+POLITENESS_MAX_CRAWL_DELAY = 30.0  # seconds; a longer robots Crawl-delay is cut to this
+POLITENESS_MAX_RETRY_AFTER = 600.0  # seconds; a 429/503 asking for longer drops the page
+POLITENESS_RETRY_AFTER_TIMES = 3  # retries of one request after a 429/503 with Retry-After
+# Back-off on 429/503 without Retry-After, other 5xx and timeouts (StormCrawler's model):
+# BASE seconds, doubling per trouble, capped at MAX, +-JITTER share, forgotten after RESET
+# quiet seconds.
+POLITENESS_BACKOFF_BASE = 60.0
+POLITENESS_BACKOFF_MAX = 3600.0
+POLITENESS_BACKOFF_JITTER = 0.1
+POLITENESS_BACKOFF_RESET = 1800.0
+
+# --- Bounded work per response (crawler.limits, crawler.scope) -----------------------------
+# Whole response, body included: a server that drips bytes holds a slot at most this long.
+DOWNLOAD_TIMEOUT = 30
+# Raw body, and body after Content-Encoding is undone: a gzip bomb stops inflating here.
+# The largest real article pages are under 1 MB.
+DOWNLOAD_MAXSIZE = 16 * 2**20
+DOWNLOAD_WARNSIZE = 4 * 2**20
+REDIRECT_MAX_TIMES = 10  # a longer chain is dropped as dropped/redirect_max; loops as redirect_loop
+URLLENGTH_LIMIT = 2048  # longer URLs are never requested (dropped/url_too_long)
+# Links are followed through at most this many pages in a row that bring no new article
+# (calendar and pagination traps); further ones are dropped/listing_trap.
+SCOPE_MAX_BARREN_PAGES = 5
+SCOPE_MAX_DEPTH = 0  # hops from a start request; 0 = no cap (listings paginate deeply)
+# An article with more clean text than this is dropped (dropped/text_too_large): the longest
+# real articles have about 50,000 characters.
+EXTRACT_MAX_TEXT_CHARS = 200_000
 
 # --- No listeners on the crawl host ----------------------------------------------------------
 TELNETCONSOLE_ENABLED = False
@@ -37,10 +67,28 @@ REMOTE_CONTROL_ENABLED = False
 
 # --- Incremental crawling: skip what is stored, re-check what is recent ----------------------
 DOWNLOADER_MIDDLEWARES = {
+    # Before RobotsTxtMiddleware (100): nothing, not even robots.txt, is asked off the origins.
+    # It replaces Scrapy's OffsiteMiddleware, which looks at the host only (not scheme or
+    # port) and filtered at scheduling time, so its refusals went uncounted here.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawler.scope.OriginScopeMiddleware": 50,
+    # Engine side of RetryMiddleware (550): counts the errors retries gave up on.
+    "crawler.limits.DownloadDropsMiddleware": 540,
+    # Between RetryMiddleware and the redirects: sees 429/503 first and answers Retry-After.
+    "crawler.politeness.PolitenessMiddleware": 560,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.limits.BoundedMetaRefreshMiddleware": 580,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.limits.BoundedHttpCompressionMiddleware": 590,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.limits.BoundedRedirectMiddleware": 600,
     # Below DownloaderStats (850), so skipped re-checks still count as responses received.
     "crawler.incremental.IncrementalMiddleware": 800,
     # Beside the downloader: responses and download errors counted per site.
     "crawler.sitestats.SiteStatsMiddleware": 950,
+}
+SPIDER_MIDDLEWARES = {
+    "crawler.scope.TrapGuardMiddleware": 950,
 }
 INCREMENTAL_ENABLED = True
 RECHECK_DAYS = 3.0  # stored articles published within this many days get a conditional GET
@@ -107,7 +155,12 @@ WARN_ON_GENERATOR_RETURN_VALUE = False
 # --- Extraction pool ---------------------------------------------------------------------------
 EXTRACT_WORKERS = -1  # worker processes; -1 = one per core, 0 = parse in the crawl process
 EXTRACT_MAX_IN_FLIGHT = 0  # pages being parsed at once; 0 = 16 x workers
-EXTRACT_TIMEOUT = 60.0  # seconds one page may take before it is dropped and counted
+# Seconds of run time (not queue time) one page may take in a worker; past it the worker is
+# killed and replaced, and the page dropped as `dropped/extract_timeout`.
+EXTRACT_TIMEOUT = 60.0
+# Bytes of heap (RLIMIT_DATA) per worker; a page past it is dropped as `dropped/extract_oom`
+# and the worker replaced. A worker with its libraries loaded holds about 220 MB. 0 = no cap.
+EXTRACT_WORKER_MEMORY = 1024 * 2**20
 # Workers run this much nicer than the crawl process: the reactor thread paces the crawl and
 # Chromium waits on it, while the workers have time to spare (`make bench`: +10% articles/s).
 EXTRACT_WORKER_NICE = 10

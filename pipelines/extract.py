@@ -15,7 +15,7 @@ from crawler.dedup import DedupConfig
 from crawler.extract import TRACKED_FIELDS, extract_page, filled_fields
 from crawler.fingerprint import crawl_sites
 from crawler.items import Article, FetchedPage
-from crawler.pool import ExtractionPool, PoolConfig
+from crawler.pool import ExtractionLimitError, ExtractionPool, PoolConfig
 from crawler.run import run_id
 from crawler.shared.state import CrawlStateStore, open_crawl_state
 from crawler.signals import text_sketched
@@ -41,6 +41,7 @@ class ExtractArticlePipeline:
         self.stats = crawler.stats
         #: When the crawl exports at close, workers also sketch each text for its dedup.
         self.dedup = dedup
+        self.max_text_chars = crawler.settings.getint("EXTRACT_MAX_TEXT_CHARS", 200_000)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractArticlePipeline:
@@ -55,6 +56,8 @@ class ExtractArticlePipeline:
 
     def close_spider(self) -> None:
         self.pool.close()
+        for reason, count in self.pool.replacements.items():
+            self.stats.set_value(f"extract/workers_replaced/{reason}", count)
         self.state.close()
 
     async def process_item(self, item: Any) -> Any:
@@ -65,6 +68,11 @@ class ExtractArticlePipeline:
             article, sketch = await self.pool.submit(
                 extract_page, item.url, item.body, item.content_type, profile, self.dedup
             )
+        except ExtractionLimitError as exc:
+            # A page past the sandbox's limits: known bad, dropped alone, the crawl goes on.
+            inc_site_value(self.stats, f"dropped/{exc.reason}", item.site)
+            logger.warning("dropped %s: %s (%s)", item.url, exc.reason, exc)
+            raise DropItem(f"{exc.reason} at {item.url}: {exc}") from exc
         except Exception as exc:
             inc_site_value(self.stats, f"extract/failed/{type(exc).__name__}", item.site)
             raise DropItem(f"extraction failed for {item.url}: {exc!r}") from exc
@@ -83,6 +91,10 @@ class ExtractArticlePipeline:
                     item.site, item.article_id, item.url, article.published_at, item.fetched_at
                 )
             raise DropItem(f"published {article.published_at} outside the window: {item.url}")
+        if len(article.text) > self.max_text_chars:
+            inc_site_value(self.stats, "dropped/text_too_large", item.site)
+            logger.warning("dropped %s: text_too_large (%d chars)", item.url, len(article.text))
+            raise DropItem(f"text_too_large at {item.url}")
         inc_site_value(self.stats, "extract/articles", item.site)
         article.record_fetch(
             crawled_at=item.fetched_at,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +31,8 @@ class CrawlResult:
     items: list[dict[str, Any]]
     report: dict[str, Any]
     output_dir: Path
+    #: Largest RSS of the crawl's process tree seen while it ran (bytes), when measured.
+    peak_rss: int = 0
 
     @property
     def stats(self) -> dict[str, Any]:
@@ -42,10 +46,12 @@ def run_crawl(
     settings: dict[str, str] | None = None,
     now: datetime | None = None,
     timeout: float = 300,
+    measure_rss: bool = False,
 ) -> CrawlResult:
     """`scrapy crawl koreaherald -a base_url=... ARGS`, items to a JSON-lines feed.
 
     `now` pins the crawl's clock (the replica's), for windows and re-check ages.
+    `measure_rss` samples the RSS of the crawl and all its children (workers, Chromium).
     """
     output_dir.mkdir(parents=True, exist_ok=True)
     items_path = output_dir / "items.jsonl"
@@ -63,12 +69,46 @@ def run_crawl(
     }
     for name, value in merged.items():
         command += ["-s", f"{name}={value}"]
-    finished = subprocess.run(
-        command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, check=False
+    process = subprocess.Popen(
+        command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
+    peak = [0]
+    sampler = threading.Thread(target=_sample_rss, args=(process, peak), daemon=True)
+    if measure_rss:
+        sampler.start()
+    try:
+        _, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+    if measure_rss:
+        sampler.join()
     items = []
     if items_path.exists():
         items = [json.loads(line) for line in items_path.read_text().splitlines() if line]
     reports = sorted((output_dir / "runs").glob("*.json"), key=lambda path: path.stat().st_mtime)
     report = json.loads(reports[-1].read_text()) if reports else {}
-    return CrawlResult(finished.returncode, finished.stderr, items, report, output_dir)
+    return CrawlResult(process.returncode, stderr, items, report, output_dir, peak[0])
+
+
+def _sample_rss(process: subprocess.Popen, peak: list[int]) -> None:
+    """Every 0.2 s until `process` ends, the sum of its tree's RSS; the largest in `peak`."""
+    import psutil
+
+    try:
+        root = psutil.Process(process.pid)
+    except psutil.NoSuchProcess:
+        return
+    while process.poll() is None:
+        total = 0
+        try:
+            tree = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return
+        for member in tree:
+            try:
+                total += member.memory_info().rss
+            except psutil.NoSuchProcess:
+                continue
+        peak[0] = max(peak[0], total)
+        time.sleep(0.2)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
+from crawler.accounting import drops, losses
 from crawler.checks import float_setting, int_setting
 from crawler.extract import TRACKED_FIELDS
 from crawler.files import write_json_atomic
@@ -88,6 +89,21 @@ def site_sections(
     return sections
 
 
+def politeness_by_host(stats: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per host: its effective delay, robots Crawl-delay and back-off / Retry-After events."""
+    hosts: dict[str, dict[str, Any]] = {}
+    for key, value in stats.items():
+        if not key.startswith("politeness/"):
+            continue
+        _, kind, rest = key.split("/", 2)
+        if kind == "events":
+            host, event = rest.split("/", 1)
+            hosts.setdefault(host, {}).setdefault("events", {})[event] = value
+        else:
+            hosts.setdefault(rest, {})[kind] = value
+    return dict(sorted(hosts.items()))
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
@@ -130,8 +146,13 @@ class RunReport:
             "sites": sites,
             "drift_alarm": bool(alarms),
             "drift_alarms": alarms,
+            "dropped": drops(stats),
+            "lost": losses(stats),
+            "politeness": politeness_by_host(stats),
             "stats": {key: _jsonable(value) for key, value in sorted(stats.items())},
         }
+        for drop_reason, count in report["dropped"].items():
+            logger.info("dropped %d: %s", count, drop_reason)
         self.path = self.output_dir / "runs" / f"{report['run_id']}.json"
         write_json_atomic(self.path, report)
         for site, part in sites.items():

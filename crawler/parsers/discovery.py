@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -50,24 +49,32 @@ class Listing:
 
 def sitemaps_from_robots(robots_txt: str, base_url: str) -> list[str]:
     """`Sitemap:` lines of a robots.txt, absolute and de-duplicated."""
-    found: list[str] = []
+    found: dict[str, None] = {}  # ordered set
     for line in robots_txt.splitlines():
         name, _, value = line.split("#", 1)[0].partition(":")
         if name.strip().lower() == "sitemap" and value.strip():
-            url = urljoin(base_url, value.strip())
-            if url not in found:
-                found.append(url)
-    return found
+            url = _resolve(base_url, value.strip())
+            if url:
+                found.setdefault(url)
+    return list(found)
 
 
-def _inflate(body: bytes) -> bytes:
-    """Sitemaps are often served gzipped without a Content-Encoding; undo it when we see it."""
-    if body[:2] == b"\x1f\x8b":
-        try:
-            return gzip.decompress(body)
-        except (OSError, EOFError, zlib.error):
-            return b""
-    return body
+#: Bytes a gzipped sitemap may inflate to: the sitemap protocol's own limit (50 MB). A bomb
+#: stops here instead of filling the memory.
+SITEMAP_MAX_INFLATED = 50 * 2**20
+
+
+def _inflate(body: bytes, limit: int = SITEMAP_MAX_INFLATED) -> bytes:
+    """Sitemaps are often served gzipped without a Content-Encoding; undo it when we see it,
+    up to `limit` bytes (b"" past it or when broken)."""
+    if body[:2] != b"\x1f\x8b":
+        return body
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        inflated = inflater.decompress(body, limit + 1)
+    except zlib.error:
+        return b""
+    return inflated if len(inflated) <= limit else b""
 
 
 def _local(tag: object) -> str:
@@ -104,7 +111,7 @@ def parse_sitemap(body: bytes, tz: tzinfo = UTC) -> tuple[str, list[Link]]:
     for entry in root:
         if _local(entry.tag) != entry_tag:
             continue
-        loc = _child_text(entry, "loc")
+        loc = _resolve("", _child_text(entry, "loc") or "")
         if not loc:
             continue
         links.append(
@@ -140,11 +147,12 @@ def parse_feed(body: bytes, feed_url: str, tz: tzinfo = UTC) -> list[Link]:
             guid = next((c for c in entry if _local(c.tag) in ("guid", "id")), None)
             text = normalize_space(guid.text) if guid is not None else ""
             url = text if text.startswith(("http://", "https://", "/")) else None
+        url = _resolve(feed_url, url) if url else ""
         if not url:
             continue
         links.append(
             Link(
-                url=urljoin(feed_url, url),
+                url=url,
                 published_at=parse_date(
                     _child_text(entry, "pubdate", "date", "published", "issued", "updated"), tz
                 ),
@@ -169,7 +177,11 @@ def _absolute(base: str, origin: str, href: str) -> str:
 
 @lru_cache(maxsize=_URL_CACHE_SIZE)
 def _resolve(base: str, href: str) -> str:
-    return urlunsplit(urlsplit(urljoin(base, href))._replace(fragment=""))
+    """ "" for a malformed `href` (a bad IPv6 literal, say): one bad link costs only itself."""
+    try:
+        return urlunsplit(urlsplit(urljoin(base, href))._replace(fragment=""))
+    except ValueError:
+        return ""
 
 
 @lru_cache(maxsize=_URL_CACHE_SIZE)
@@ -229,7 +241,7 @@ def parse_listing(url: str, html: str, profile: SiteProfile) -> Listing:
         return listing
     if not isinstance(root, lxml_html.HtmlElement):
         return listing
-    base = urljoin(url, next(iter(root.xpath("//base/@href")), url))
+    base = _resolve(url, next(iter(root.xpath("//base/@href")), url)) or url
     base_parts = urlsplit(base)
     origin = f"{base_parts.scheme}://{base_parts.netloc}"
     # A set of elements (not ids): it keeps lxml's proxies alive, so identity stays valid.
@@ -295,6 +307,6 @@ def needs_rendering(url: str, html: str, profile: SiteProfile) -> bool:
         return False
     for container in containers:
         for anchor in container.iter("a"):
-            if profile.article_id(urljoin(url, anchor.get("href") or "")) is not None:
+            if profile.article_id(_resolve(url, anchor.get("href") or "")) is not None:
                 return False
     return bool(root.xpath(_SCRIPTS))

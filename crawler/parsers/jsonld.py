@@ -34,14 +34,23 @@ _ARTICLE_TYPES = frozenset(
 )
 
 
-def _walk(node: Any) -> Iterator[dict[str, Any]]:
+#: Nesting followed into a JSON-LD document; real pages nest an article two or three deep.
+MAX_DEPTH = 8
+#: Items read from one list value (authors, keywords, images): more is not real metadata,
+#: so the field falls back to the next source.
+MAX_ITEMS = 200
+
+
+def _walk(node: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
     """Every object in a JSON-LD document, through lists and `@graph` wrappers."""
+    if depth > MAX_DEPTH:
+        return
     if isinstance(node, list):
-        for item in node:
-            yield from _walk(item)
+        for item in node[:MAX_ITEMS]:
+            yield from _walk(item, depth + 1)
     elif isinstance(node, dict):
         yield node
-        yield from _walk(node.get("@graph"))
+        yield from _walk(node.get("@graph"), depth + 1)
 
 
 def _types(node: dict[str, Any]) -> set[str]:
@@ -64,7 +73,7 @@ def article_node(sel: Selector) -> dict[str, Any] | None:
     for raw in sel.css('script[type*="ld+json" i]::text').getall():
         try:
             document = _load(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             continue
         for node in _walk(document):
             if _types(node) & _ARTICLE_TYPES:
@@ -72,14 +81,21 @@ def article_node(sel: Selector) -> dict[str, Any] | None:
     return None
 
 
-def _texts(value: Any, key: str = "name") -> list[str]:
-    """Strings from a value that may be a string, an object with `key`, or a list of either."""
+def _texts(value: Any, key: str = "name", depth: int = 0) -> list[str]:
+    """Strings from a value that may be a string, an object with `key`, or a list of either.
+
+    Too deep or too long a value gives nothing, so the field falls back to the next source.
+    """
     if isinstance(value, str):
         return [value]
+    if depth >= MAX_DEPTH:
+        return []
     if isinstance(value, dict):
-        return _texts(value.get(key), key)
+        return _texts(value.get(key), key, depth + 1)
     if isinstance(value, list):
-        return [text for item in value for text in _texts(item, key)]
+        if len(value) > MAX_ITEMS:
+            return []
+        return [text for item in value for text in _texts(item, key, depth + 1)]
     return []
 
 
@@ -91,17 +107,21 @@ def _first(value: Any, key: str = "name") -> str | None:
 
 
 def _keywords(values: list[str]) -> list[str]:
-    words: list[str] = []
+    """Distinct keywords in order (linear: an ordered set); more than MAX_ITEMS is a stuffed
+    list, not metadata, and gives none."""
+    words: dict[str, None] = {}
     for value in values:
         for word in value.split(","):
             word = normalize_space(word)
-            if word and word not in words:
-                words.append(word)
-    return words
+            if word:
+                words.setdefault(word)
+                if len(words) > MAX_ITEMS:
+                    return []
+    return list(words)
 
 
 def _images(value: Any, base_url: str) -> list[Image]:
-    items = value if isinstance(value, list) else [value]
+    items = value[:MAX_ITEMS] if isinstance(value, list) else [value]
     images: list[Image] = []
     for item in items:
         if isinstance(item, str):

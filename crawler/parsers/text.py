@@ -106,7 +106,7 @@ def normalize_space(text: str | None) -> str:
 
 def clean_authors(values: Iterable[str], publication: str | None = None) -> list[str]:
     """Turn raw bylines into person/agency names: no "By", emails, roles or the site's own name."""
-    names: list[str] = []
+    names: dict[str, None] = {}  # ordered set: linear in the number of bylines
     for raw in values:
         if "://" in raw:  # profile URLs (article:author) are not names
             continue
@@ -118,9 +118,8 @@ def clean_authors(values: Iterable[str], publication: str | None = None) -> list
                 continue
             if publication and part.lower() == publication.lower():
                 continue
-            if part not in names:
-                names.append(part)
-    return names
+            names.setdefault(part)
+    return list(names)
 
 
 def _classes(element: lxml_html.HtmlElement) -> set[str]:
