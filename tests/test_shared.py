@@ -221,3 +221,31 @@ def test_redis_url_makes_a_worker_that_does_not_export(redis_url: str) -> None:
     assert settings["SCHEDULER"] == "crawler.shared.frontier.SharedScheduler"
     assert not settings.getbool("PARQUET_EXPORT_ENABLED")
     assert settings.getdict("DOWNLOAD_HANDLERS")["http"].endswith("SharedBudgetDownloadHandler")
+
+
+def test_a_delay_one_worker_holds_paces_every_worker(redis_url: str) -> None:
+    """Worker A met a 429 (or a Crawl-delay): its slot delay of 0.3 s, reported, holds for B
+    too until A reports again or the report's time is up."""
+    config = SharedConfig.from_settings(_spider(redis_url).settings)
+    a = HostBudget(connect(redis_url), config, lease_seconds=5)
+    b_config = SharedConfig.from_settings(_spider(redis_url, SHARED_WORKER_ID="b").settings)
+    b = HostBudget(connect(redis_url), b_config, lease_seconds=5)
+    a.report("127.0.0.3", 0.3, stands_for=1.0)
+
+    async def three_grants() -> list[float]:
+        granted = []
+        for _ in range(3):
+            b.release("127.0.0.3", await b.acquire("127.0.0.3", 0.0, 0))
+            granted.append(time.monotonic())
+        return granted
+
+    granted = asyncio.run(three_grants())
+    assert min(later - earlier for earlier, later in itertools.pairwise(granted)) >= 0.28
+    time.sleep(1.0)  # A's report has run out: B is back to its own (zero) gap
+    started = time.monotonic()
+    asyncio.run(three_grants())
+    assert time.monotonic() - started < 0.5
+    a.report("127.0.0.3", 0.0, stands_for=60)  # A's next report replaces its last one
+    started = time.monotonic()
+    asyncio.run(three_grants())
+    assert time.monotonic() - started < 0.5

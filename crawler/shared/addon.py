@@ -46,6 +46,8 @@ class SharedCrawl:
             **settings.getdict("DOWNLOADER_MIDDLEWARES"),
             robots: None,
             "crawler.shared.robots.SharedRobotsTxtMiddleware": 100,
+            # Just below crawler.politeness (560): reads the delay it has just set.
+            "crawler.shared.politeness.SharedFloorMiddleware": 555,
         }
         _over_project(settings, "DOWNLOADER_MIDDLEWARES", middlewares)
         handler = "crawler.shared.politeness.SharedBudgetDownloadHandler"

@@ -4,7 +4,8 @@ its answers shared through Redis.
 The first worker to need a host's robots.txt claims it (`SET NX`), fetches it as Scrapy
 does and stores the body in the crawl's hash `<prefix>:crawl:<id>:robots`; the others wait
 for that body (up to `ROBOTS_WAIT` seconds, then fetch it themselves) and parse the same
-bytes, so N workers put one robots.txt request on each host, as one process does.
+bytes, so N workers put one robots.txt request on each host, as one process does. Its
+Crawl-delay reaches each worker's crawler.politeness as if that worker had fetched it.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from protego import Protego
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 
+from crawler.politeness import PolitenessMiddleware
 from crawler.shared import SharedConfig, connect
 
 if TYPE_CHECKING:
@@ -46,7 +49,16 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
                 parser = build_from_crawler(self._parserimpl, self.crawler, body)
                 self._parsers[netloc] = parser
                 self._stats.inc_value("shared/robots_from_redis")
+                self._learn_crawl_delay(request, body)
         return await super().robot_parser(request)
+
+    def _learn_crawl_delay(self, request: Request, body: bytes) -> None:
+        """What crawler.politeness learns from a robots.txt it fetched, from one it did not."""
+        for middleware in self.crawler.engine.downloader.middleware.middlewares:
+            if isinstance(middleware, PolitenessMiddleware):
+                robots = Protego.parse(body.decode("utf-8", "replace"))
+                host = urlparse_cached(request).hostname or ""
+                middleware.politeness.robots_seen(host, robots.crawl_delay(middleware.user_agent))
 
     async def _shared_body(self, netloc: str) -> bytes | None:
         """Another worker's robots.txt body for `netloc`; None when this worker fetches it."""
