@@ -92,12 +92,22 @@ class DownloadDropsMiddleware:
     """Downloader middleware on the engine side of RetryMiddleware (below 550): it sees only
     the errors that retries gave up on, and counts each as a drop with its reason."""
 
-    def __init__(self, crawler: Crawler) -> None:
+    def __init__(self, crawler: Crawler, retried_statuses: frozenset[int]) -> None:
         self.crawler = crawler
+        self.retried_statuses = retried_statuses
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DownloadDropsMiddleware:
-        return cls(crawler)
+        statuses = frozenset(int(code) for code in crawler.settings.getlist("RETRY_HTTP_CODES"))
+        return cls(crawler, statuses)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        """A status retries are for (429, 503, 5xx), still there once they gave up: the page
+        is lost, and says so (the response goes on, for HttpErrorMiddleware to ignore)."""
+        if response.status in self.retried_statuses and not request.meta.get("dont_retry"):
+            why = f"status {response.status} after {request.meta.get('retry_times', 0)} retries"
+            _drop(self.crawler, f"retries_exhausted/{response.status}", request, why)
+        return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:
         if isinstance(exception, IgnoreRequest):

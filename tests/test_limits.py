@@ -11,7 +11,12 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.test import get_crawler
 
-from crawler.limits import BoundedHttpCompressionMiddleware, BoundedRedirectMiddleware
+from crawler.accounting import losses
+from crawler.limits import (
+    BoundedHttpCompressionMiddleware,
+    BoundedRedirectMiddleware,
+    DownloadDropsMiddleware,
+)
 
 
 def _crawler(**settings: object):
@@ -60,3 +65,20 @@ def test_a_gzip_bomb_stops_inflating_at_the_cap() -> None:
     with pytest.raises(IgnoreRequest):
         middleware.process_response(request, response)
     assert crawler.stats.get_value("dropped/decompressed_too_large") == 1
+
+
+def test_a_status_retries_gave_up_on_is_a_counted_loss(caplog: pytest.LogCaptureFixture) -> None:
+    """A 503 without Retry-After that outlasts every retry is lost, and the run says so."""
+    crawler = _crawler()
+    middleware = DownloadDropsMiddleware.from_crawler(crawler)
+    request = Request("http://h/article/1", meta={"retry_times": 2})
+    answer = Response(request.url, status=503, request=request)
+    with caplog.at_level(logging.INFO):
+        assert middleware.process_response(request, answer) is answer
+    stats = crawler.stats.get_stats()
+    assert stats["dropped/retries_exhausted/503"] == 1
+    assert losses(stats) == {"retries_exhausted/503": 1}
+    assert "status 503 after 2 retries" in caplog.text
+    fine = Response(request.url, status=404, request=request)
+    middleware.process_response(request, fine)
+    assert "dropped/retries_exhausted/404" not in crawler.stats.get_stats()
