@@ -141,8 +141,9 @@ def settings_args(settings: dict[str, str]) -> list[str]:
 class Replica:
     """The replica in its own process, so the crawler's measures exclude its CPU."""
 
-    def __init__(self, articles: int) -> None:
+    def __init__(self, articles: int, pad_kb: int = 0) -> None:
         self.articles = articles
+        self.pad_kb = pad_kb  # HTML pages padded to this weight (crawler.replica.padding)
 
     def __enter__(self) -> Replica:
         self.folder = Path(tempfile.mkdtemp(prefix="bench-replica-"))
@@ -156,6 +157,8 @@ class Replica:
                 str(self.articles),
                 "--ground-truth",
                 str(truth),
+                "--pad-kb",
+                str(self.pad_kb),
             ],
             cwd=ROOT,
             stdout=subprocess.PIPE,

@@ -3,11 +3,12 @@ crawl in Redis, on the replica over loopback, politeness off.
 
 Scenarios, each a `newscrawl-nightly` run (crawl, export and report; medians of `--repeat`):
 `single` (one process, SQLite state), `workers_1` and `workers_2` (`--workers N
---redis-url`, a redis-server this benchmark starts). CPU is the nightly's whole process tree
-(coordinator, workers, their extraction pools) plus the redis-server's own CPU during the
-run; it is also split by role: the crawl processes (Scrapy's reactor thread), the extraction
-pools, the coordinator (start-up, export, report) and Redis. Results go to
-`bench/results/workers-<date>-<rev>.json`.
+--redis-url`, a redis-server this benchmark starts). Pages are padded to `--pad-kb` (120 KB,
+the weight of real news pages) with boilerplate that leaves what the parsers find unchanged.
+CPU is the nightly's whole process tree (coordinator, workers, their extraction pools) plus
+the redis-server's own CPU during the run; it is also split by role: the crawl processes
+(Scrapy's reactor thread), the extraction pools, the coordinator (start-up, export, report)
+and Redis. Results go to `bench/results/workers-<date>-<rev>.json`.
 """
 
 from __future__ import annotations
@@ -107,9 +108,9 @@ def nightly(base_url: str, output: Path, workers: int, redis_url: str | None) ->
     return command + settings_args({**LOOPBACK_SETTINGS, "LOG_LEVEL": "WARNING"})
 
 
-def run(articles: int, repeat: int) -> dict[str, Any]:
+def run(articles: int, repeat: int, pad_kb: int) -> dict[str, Any]:
     scenarios: dict[str, Any] = {}
-    with Replica(articles) as replica, LocalRedis() as redis:
+    with Replica(articles, pad_kb) as replica, LocalRedis() as redis:
         server = psutil.Process(redis.pid)
         client = connect(redis.url)
         for name, workers, url in [
@@ -154,7 +155,12 @@ def run(articles: int, repeat: int) -> dict[str, Any]:
                 },
                 "runs": [vars(run) for run in runs],
             }
-    return {"replica_articles": articles, "repeat": repeat, "scenarios": scenarios}
+    return {
+        "replica_articles": articles,
+        "repeat": repeat,
+        "page_kb": pad_kb or "as built (about 10)",
+        "scenarios": scenarios,
+    }
 
 
 def table(results: dict[str, Any]) -> str:
@@ -176,9 +182,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--pad-kb", type=int, default=120, help="HTML page weight; real news pages weigh 100-250"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
-    results = run(args.articles, args.repeat)
+    results = run(args.articles, args.repeat, args.pad_kb)
     results["date"] = datetime.now(UTC).isoformat(timespec="seconds")
     results["revision"] = git_revision()
     args.out.mkdir(parents=True, exist_ok=True)

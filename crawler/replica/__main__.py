@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--articles", type=int, default=300)
     parser.add_argument("--seed", type=int, help="default: the site's own")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument(
+        "--pad-kb", type=int, default=0, help="pad HTML pages to this weight (real pages: 100-250)"
+    )
     parser.add_argument("--ground-truth", help="write the ground truth JSONL here")
     parser.add_argument("--now", help="site clock, ISO 8601 (naive means KST)")
     args = parser.parse_args(argv)
@@ -56,7 +59,9 @@ def main(argv: list[str] | None = None) -> None:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    with ReplicaServer(site, port=args.port) as server:
+    server = ReplicaServer(site, port=args.port)
+    server.pad_bytes = args.pad_kb * 1024
+    with server:
         print(f"REPLICA {server.base_url}", flush=True)
         stop.wait()
 

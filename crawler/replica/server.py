@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Protocol
 from urllib.parse import parse_qs, urlsplit
 
-from crawler.replica import render
+from crawler.replica import padding, render
 from crawler.replica.site import (
     ALL_CODE,
     KIND_GONE,
@@ -189,7 +189,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _page(self, page: render.Page, head: bool) -> int:
-        payload = page.body.encode(page.encoding, errors="xmlcharrefreplace")
+        body = page.body
+        pad_to = self.server.replica.pad_bytes
+        if pad_to and page.content_type.startswith("text/html"):
+            body = padding.pad(body, pad_to)
+        payload = body.encode(page.encoding, errors="xmlcharrefreplace")
         encoded = page.gzip and _accepts_gzip(self.headers.get("Accept-Encoding"))
         if encoded:
             payload = gzip.compress(payload, compresslevel=6, mtime=0)
@@ -262,6 +266,9 @@ class ReplicaServer:
         #: False plays a server that ignores If-None-Match / If-Modified-Since and sends the
         #: same 200 again, as many do: a re-check then finds an identical payload.
         self.honour_conditionals = True
+        #: HTML pages are padded to this many bytes with realistic boilerplate (0: as built),
+        #: so benchmarks can run at the weight of real news pages (crawler.replica.padding).
+        self.pad_bytes = 0
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
