@@ -18,7 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from crawler.parsers import parse_article
+from crawler.parsers.encoding import decode_html
 from crawler.replica import KST, ReplicaServer, ReplicaSite
+from crawler.sites import find_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_UD = "20200116000798"
@@ -321,3 +324,25 @@ def test_cli_prints_replica_line(tmp_path: Path) -> None:
     finally:
         process.terminate()
         assert process.wait(timeout=10) == 0
+
+
+def test_padding_brings_pages_to_real_weight_and_changes_no_field() -> None:
+    """Padded to 120 KB, every article page parses to its ground truth, as unpadded."""
+    site = ReplicaSite(n_articles=40, seed=3)
+    with ReplicaServer(site) as server:
+        server.pad_bytes = 120 * 1024
+        profile = find_profile("koreaherald").with_base_url(server.base_url)
+        for truth in site.ground_truth():
+            url = server.base_url + truth["canonical_path"]
+            with urllib.request.urlopen(url) as response:
+                body = response.read()
+                html = decode_html(body, response.headers.get("Content-Type"))
+            assert len(body) >= 120 * 1024
+            article = parse_article(url, html, profile)
+            assert (article.title, article.authors, article.paragraphs) == (
+                truth["title"],
+                truth["authors"],
+                truth["paragraphs"],
+            ), url
+        robots = urllib.request.urlopen(server.base_url + "/robots.txt").read()
+        assert len(robots) < 1024  # only HTML pages carry the padding
