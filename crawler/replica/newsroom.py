@@ -15,10 +15,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from html import escape
 
 from crawler.replica import text
-from crawler.replica.render import Page, cdata
-
-DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+from crawler.replica.render import Page, cdata, rfc822
 
 
 @dataclass(frozen=True)
@@ -72,15 +69,6 @@ def utc_iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(UTC).isoformat()
 
 
-def rfc822(moment: datetime) -> str:
-    """RFC 822 date with the moment's own offset, as feeds print it."""
-    offset = moment.strftime("%z") or "+0000"
-    return (
-        f"{DAYS[moment.weekday()]}, {moment.day:02d} {MONTHS[moment.month - 1]} "
-        f"{moment:%Y %H:%M:%S} {offset}"
-    )
-
-
 def rand_time(rng: random.Random, start: datetime, end: datetime) -> datetime:
     seconds = max(1, int((end - start).total_seconds()))
     return (start + timedelta(seconds=rng.randint(1, seconds))).replace(microsecond=0)
@@ -96,12 +84,7 @@ class StoryWriter:
         self._titles: set[str] = set()
 
     def title(self, writer: text.Writer) -> str:
-        for _ in range(50):
-            title = writer.title()
-            if title not in self._titles:
-                break
-        else:
-            title = f"{writer.title()} in {writer.place}"
+        title = text.unique_title(writer, self._titles)
         while title in self._titles:
             title += " again"
         self._titles.add(title)

@@ -82,9 +82,11 @@ def list_date(moment: datetime) -> str:
 
 
 def rfc822(moment: datetime) -> str:
+    """RFC 822 date with the moment's own offset, as feeds print it."""
+    offset = moment.strftime("%z") or "+0000"
     return (
         f"{DAYS[moment.weekday()]}, {moment.day:02d} {MONTHS[moment.month - 1]} "
-        f"{moment:%Y %H:%M:%S} +0900"
+        f"{moment:%Y %H:%M:%S} {offset}"
     )
 
 

@@ -317,12 +317,7 @@ class ReplicaSite:
                 return ud
 
     def _unique_title(self, writer: text.Writer) -> str:
-        for _ in range(50):
-            title = writer.title()
-            if title not in self._titles:
-                break
-        else:
-            title = f"{writer.title()} in {writer.place}"
+        title = text.unique_title(writer, self._titles)
         self._titles.add(title)
         return title
 

@@ -629,6 +629,15 @@ def person_name(rng: random.Random) -> str:
     return f"{rng.choice(SURNAMES)} {first}-{second}"
 
 
+def unique_title(writer: Writer, taken: set[str]) -> str:
+    """A headline not in `taken`, tried 50 times; then one with a place, which may still be."""
+    for _ in range(50):
+        title = writer.title()
+        if title not in taken:
+            return title
+    return f"{writer.title()} in {writer.place}"
+
+
 class Writer:
     """Writes the copy of one article around a fixed cast (org, people, place, topic)."""
 

@@ -43,20 +43,6 @@ DESKS = [
     Desk("opinion", "Opinion", "Opinion"),
 ]
 DESK_BY_KEY = {desk.key: desk for desk in DESKS}
-MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 _POST = re.compile(r"^/(\d{4})/(\d{2})/(\d{2})/([a-z0-9-]+)(/|/amp/)?$")
 _CATEGORY = re.compile(r"^/category/([a-z]+)/(?:page/(\d+)/|feed/)?$")
@@ -428,7 +414,7 @@ _COLOPHON = (
 
 
 def _human_date(moment: datetime) -> str:
-    return f"{MONTH_NAMES[moment.month - 1]} {moment.day}, {moment.year}"
+    return f"{text.MONTHS_FULL[moment.month - 1]} {moment.day}, {moment.year}"
 
 
 def _masthead() -> str:
