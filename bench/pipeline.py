@@ -34,6 +34,7 @@ from typing import Any
 import psutil
 
 from crawler.demo import LOOPBACK_SETTINGS
+from crawler.files import write_json_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -409,6 +410,16 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def save_results(results: dict[str, Any], out: Path, kind: str) -> Path:
+    """Stamp `results` with the date and revision and write `<kind>-<date>-<rev>.json`
+    atomically, so an interrupted benchmark leaves no half file."""
+    results["date"] = datetime.now(UTC).isoformat(timespec="seconds")
+    results["revision"] = git_revision()
+    path = out / f"{kind}-{datetime.now(UTC):%Y%m%d}-{results['revision']}.json"
+    write_json_atomic(path, results)
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--articles", type=int, default=2000)
@@ -418,11 +429,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
     results = run(args.articles, args.repeat, args.scale, args.workers)
-    results["date"] = datetime.now(UTC).isoformat(timespec="seconds")
-    results["revision"] = git_revision()
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"pipeline-{datetime.now(UTC):%Y%m%d}-{results['revision']}.json"
-    path.write_text(json.dumps(results, indent=2))
+    path = save_results(results, args.out, "pipeline")
     print(table(results))
     print(f"wrote {path}")
 

@@ -21,7 +21,6 @@ import statistics
 import subprocess
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +32,8 @@ from bench.pipeline import (
     Measure,
     Replica,
     TreeSampler,
-    git_revision,
     median,
+    save_results,
     settings_args,
 )
 from crawler.demo import LOOPBACK_SETTINGS
@@ -188,11 +187,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
     results = run(args.articles, args.repeat, args.pad_kb)
-    results["date"] = datetime.now(UTC).isoformat(timespec="seconds")
-    results["revision"] = git_revision()
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"workers-{datetime.now(UTC):%Y%m%d}-{results['revision']}.json"
-    path.write_text(json.dumps(results, indent=2))
+    path = save_results(results, args.out, "workers")
     print(table(results))
     print(f"wrote {path}")
 
