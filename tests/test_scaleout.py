@@ -69,6 +69,26 @@ def crawl_command(output: Path, replicas: dict[str, ReplicaServer], **settings: 
     return command
 
 
+def nightly_command(
+    output: Path, replicas: dict[str, ReplicaServer], flags: list[str], **settings: str
+) -> list[str]:
+    """`newscrawl-nightly` over every replica with `flags` (workers, Redis), politeness off."""
+    command = [sys.executable, "-m", "crawler.nightly", *SITES, *flags]
+    command += ["--output-dir", str(output), "--min-free-mb", "1"]
+    command += ["-a", "base_url=" + ",".join(f"{n}={s.base_url}" for n, s in replicas.items())]
+    command += ["-a", "since=2011-01-01"]
+    for name, value in {
+        **LOOPBACK_SETTINGS,
+        "CRAWL_NOW": DEFAULT_NOW.isoformat(),
+        "EXTRACT_WORKERS": "0",
+        "NEWS_RENDER_JS": "False",
+        "SHARED_HEARTBEAT": "2",
+        **settings,
+    }.items():
+        command += ["-s", f"{name}={value}"]
+    return command
+
+
 def start_workers(
     count: int,
     output: Path,
@@ -242,18 +262,7 @@ def test_nightly_with_workers_reports_and_exits_as_one_run(
     the second night fetches no stored article again."""
     expected, _ = single_process
     output = tmp_path / "out"
-    command = [sys.executable, "-m", "crawler.nightly", *SITES, "--workers", "2"]
-    command += ["--output-dir", str(output), "--min-free-mb", "1"]
-    command += ["-a", "base_url=" + ",".join(f"{n}={s.base_url}" for n, s in replicas.items())]
-    command += ["-a", "since=2011-01-01"]
-    for name, value in {
-        **LOOPBACK_SETTINGS,
-        "CRAWL_NOW": DEFAULT_NOW.isoformat(),
-        "EXTRACT_WORKERS": "0",
-        "NEWS_RENDER_JS": "False",
-        "SHARED_HEARTBEAT": "2",
-    }.items():
-        command += ["-s", f"{name}={value}"]
+    command = nightly_command(output, replicas, ["--workers", "2"])
     first = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
     assert first.returncode == 0, first.stdout + first.stderr[-3000:]
     lines = first.stdout.strip().splitlines()
@@ -331,20 +340,13 @@ def test_a_worker_from_another_machine_joins_the_nightly_crawl(
     a given Redis, and `python -m crawler.shared.join` as the second machine."""
     expected, _ = single_process
     output = tmp_path / "out"
-    command = [sys.executable, "-m", "crawler.nightly", *SITES, "--workers", "1"]
-    command += ["--redis-url", redis_url, "--output-dir", str(output), "--min-free-mb", "1"]
-    command += ["-a", "base_url=" + ",".join(f"{n}={s.base_url}" for n, s in replicas.items())]
-    command += ["-a", "since=2011-01-01"]
-    for name, value in {
-        **LOOPBACK_SETTINGS,
-        "CRAWL_NOW": DEFAULT_NOW.isoformat(),
-        "EXTRACT_WORKERS": "0",
-        "NEWS_RENDER_JS": "False",
-        "SHARED_HEARTBEAT": "2",
-        "SHARED_CRAWL_ID": "nightly",
-        "DOWNLOAD_DELAY": "0.02",
-    }.items():
-        command += ["-s", f"{name}={value}"]
+    command = nightly_command(
+        output,
+        replicas,
+        ["--workers", "1", "--redis-url", redis_url],
+        SHARED_CRAWL_ID="nightly",
+        DOWNLOAD_DELAY="0.02",
+    )
     joiner = subprocess.Popen(
         [sys.executable, "-m", "crawler.shared.join", redis_url, "nightly", "--wait", "60"],
         cwd=REPO_ROOT,
