@@ -10,22 +10,11 @@ from parsel import Selector
 from crawler.items import Article
 from crawler.parsers import generic
 from crawler.parsers.jsonld import from_jsonld, from_meta
-from crawler.parsers.model import Extracted
+from crawler.parsers.model import METADATA_FIELDS, Extracted
 from crawler.parsers.selectors import from_selectors
 from crawler.parsers.text import is_boilerplate_line
 from crawler.sites.profile import SiteProfile
 
-#: Metadata fields filled from the first extractor that has them.
-_FIELDS = (
-    "title",
-    "subtitle",
-    "authors",
-    "section",
-    "published_at",
-    "updated_at",
-    "language",
-    "keywords",
-)
 #: Fields trafilatura may fill when nothing better did.
 _GENERIC_FIELDS = ("title", "authors", "published_at")
 #: Sources that carry metadata only; the body comes from a template, selectors or trafilatura.
@@ -57,12 +46,14 @@ def parse_article(url: str, html: str, profile: SiteProfile) -> Article:
         ("jsonld", from_jsonld(sel, url, tz)),
         ("meta", from_meta(sel, url, tz)),
     ]
-    site_layer = _site_layer(sel, url, profile)
-    if site_layer is not None:
-        layers.append(site_layer)
     for _, layer in layers:
         _drop_publication(layer, profile)
-    for name in _FIELDS:
+    wanted = {name for name in METADATA_FIELDS if not any(getattr(x, name) for _, x in layers)}
+    site_layer = _site_layer(sel, url, profile, wanted)
+    if site_layer is not None:
+        _drop_publication(site_layer[1], profile)
+        layers.append(site_layer)
+    for name in METADATA_FIELDS:
         _fill(article, name, layers)
     body_source = site_layer[0] if site_layer and site_layer[1].paragraphs else None
     if body_source is not None:
@@ -102,15 +93,18 @@ def parse_article(url: str, html: str, profile: SiteProfile) -> Article:
     return article
 
 
-def _site_layer(sel: Selector, url: str, profile: SiteProfile) -> tuple[str, Extracted] | None:
-    """The site's own layer: a template of its parser module, else its profile selectors."""
+def _site_layer(
+    sel: Selector, url: str, profile: SiteProfile, wanted: set[str]
+) -> tuple[str, Extracted] | None:
+    """The site's own layer: a template of its parser module, else its profile selectors;
+    of the metadata, only the `wanted` fields that structured data left empty."""
     module = profile.parser_module
     if module is not None:
         template = module.detect_template(sel)
         if template:
-            return f"template:{template}", module.extract(sel, url, template)
+            return f"template:{template}", module.extract(sel, url, template, wanted)
     if profile.selectors:
-        return "selectors", from_selectors(sel, url, profile.selectors, profile.tz)
+        return "selectors", from_selectors(sel, url, profile.selectors, profile.tz, wanted)
     return None
 
 

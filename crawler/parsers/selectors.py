@@ -7,13 +7,15 @@ links), split into paragraphs at block elements.
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from collections.abc import Collection
+from datetime import datetime, tzinfo
+from functools import cache
 
 from lxml import html as lxml_html
 from parsel import Selector
 
 from crawler.parsers.dates import parse_date, parse_published_updated
-from crawler.parsers.model import Extracted, Image
+from crawler.parsers.model import METADATA_FIELDS, Extracted, Image, fill_wanted
 from crawler.parsers.text import (
     block_paragraphs,
     body_images,
@@ -48,16 +50,29 @@ def _skip(element: lxml_html.HtmlElement) -> bool:
     return element.tag in ("aside", "nav", "form") or is_noise(element)
 
 
-def from_selectors(sel: Selector, url: str, selectors: Selectors, tz: tzinfo) -> Extracted:
-    published, updated = parse_published_updated(_first(sel, selectors.published_at), tz)
-    result = Extracted(
-        title=_first(sel, selectors.title),
-        subtitle=_first(sel, selectors.subtitle),
-        authors=clean_authors(_values(sel, selectors.authors)),
-        section=_first(sel, selectors.section),
-        published_at=published,
-        updated_at=parse_date(_first(sel, selectors.updated_at), tz) or updated,
-        keywords=list(dict.fromkeys(_values(sel, selectors.keywords))),
+def from_selectors(
+    sel: Selector,
+    url: str,
+    selectors: Selectors,
+    tz: tzinfo,
+    wanted: Collection[str] = METADATA_FIELDS,
+) -> Extracted:
+    """The body, and of the metadata only the fields in `wanted`."""
+
+    @cache
+    def dates() -> tuple[datetime | None, datetime | None]:
+        return parse_published_updated(_first(sel, selectors.published_at), tz)
+
+    result = fill_wanted(
+        Extracted(),
+        wanted,
+        title=lambda: _first(sel, selectors.title),
+        subtitle=lambda: _first(sel, selectors.subtitle),
+        authors=lambda: clean_authors(_values(sel, selectors.authors)),
+        section=lambda: _first(sel, selectors.section),
+        published_at=lambda: dates()[0],
+        updated_at=lambda: parse_date(_first(sel, selectors.updated_at), tz) or dates()[1],
+        keywords=lambda: list(dict.fromkeys(_values(sel, selectors.keywords))),
     )
     if not selectors.body:
         return result

@@ -7,11 +7,15 @@ Metadata lives in JSON-LD and meta tags; the visible markup is only a fallback. 
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import datetime
+from functools import cache
+
 from lxml import html as lxml_html
 from parsel import Selector
 
 from crawler.parsers.dates import parse_date, parse_published_updated
-from crawler.parsers.model import Extracted, Image
+from crawler.parsers.model import METADATA_FIELDS, Extracted, Image, fill_wanted
 from crawler.parsers.text import (
     block_paragraphs,
     body_images,
@@ -45,20 +49,38 @@ def _text(sel: Selector, query: str) -> str | None:
     return normalize_space(" ".join(node[0].css("::text").getall())) or None if node else None
 
 
-def extract(sel: Selector, url: str) -> Extracted:
-    time_published = sel.css(
-        'time[itemprop="datePublished"]::attr(datetime), [itemprop="datePublished"]::attr(content)'
-    ).get()
-    published, updated = parse_published_updated(_text(sel, _DATE), KST)
-    author = _text(sel, _AUTHOR)
-    crumbs = [normalize_space(t) for t in sel.css(f"{_SECTION}").css("::text").getall()]
-    result = Extracted(
-        title=_text(sel, _TITLE),
-        subtitle=_text(sel, _SUBTITLE),
-        authors=clean_authors([author] if author else []),
-        section=next((c for c in reversed(crumbs) if c and c.lower() != "home"), None),
-        published_at=parse_date(time_published, KST) or published,
-        updated_at=updated,
+def _section(sel: Selector) -> str | None:
+    crumbs = [normalize_space(t) for t in sel.css(_SECTION).css("::text").getall()]
+    return next((c for c in reversed(crumbs) if c and c.lower() != "home"), None)
+
+
+def extract(sel: Selector, url: str, wanted: Collection[str] = METADATA_FIELDS) -> Extracted:
+    """The body, and of the metadata only the fields in `wanted`."""
+
+    @cache
+    def dates() -> tuple[datetime | None, datetime | None]:
+        return parse_published_updated(_text(sel, _DATE), KST)
+
+    def published() -> datetime | None:
+        declared = sel.css(
+            'time[itemprop="datePublished"]::attr(datetime),'
+            ' [itemprop="datePublished"]::attr(content)'
+        ).get()
+        return parse_date(declared, KST) or dates()[0]
+
+    def authors() -> list[str]:
+        author = _text(sel, _AUTHOR)
+        return clean_authors([author] if author else [])
+
+    result = fill_wanted(
+        Extracted(),
+        wanted,
+        title=lambda: _text(sel, _TITLE),
+        subtitle=lambda: _text(sel, _SUBTITLE),
+        authors=authors,
+        section=lambda: _section(sel),
+        published_at=published,
+        updated_at=lambda: dates()[1],
     )
     containers = []
     for query in _BODY:

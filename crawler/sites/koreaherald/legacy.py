@@ -6,13 +6,16 @@ image tables and `div.view_con_caption` captions.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import datetime
+from functools import cache
 from urllib.parse import urljoin
 
 from lxml import html as lxml_html
 from parsel import Selector
 
 from crawler.parsers.dates import parse_published_updated
-from crawler.parsers.model import Extracted, Image
+from crawler.parsers.model import METADATA_FIELDS, Extracted, Image, fill_wanted
 from crawler.parsers.text import (
     block_paragraphs,
     clean_authors,
@@ -79,18 +82,28 @@ def _section(sel: Selector) -> str | None:
     return normalize_space(" ".join(nearest)) or None
 
 
-def extract(sel: Selector, url: str) -> Extracted:
-    published, updated = parse_published_updated(
-        " ".join(sel.css(".view_tit_byline_r ::text").getall()), KST
-    )
-    byline = normalize_space(" ".join(sel.css(".view_tit_byline_l ::text").getall()))
-    result = Extracted(
-        title=normalize_space(" ".join(sel.css("h1.view_tit ::text").getall())) or None,
-        subtitle=normalize_space(" ".join(sel.css("h2.view_tit_sub ::text").getall())) or None,
-        authors=clean_authors([byline] if byline else []),
-        section=_section(sel),
-        published_at=published,
-        updated_at=updated,
+def extract(sel: Selector, url: str, wanted: Collection[str] = METADATA_FIELDS) -> Extracted:
+    """The body, and of the metadata only the fields in `wanted`."""
+
+    @cache
+    def dates() -> tuple[datetime | None, datetime | None]:
+        return parse_published_updated(" ".join(sel.css(".view_tit_byline_r ::text").getall()), KST)
+
+    def authors() -> list[str]:
+        byline = normalize_space(" ".join(sel.css(".view_tit_byline_l ::text").getall()))
+        return clean_authors([byline] if byline else [])
+
+    result = fill_wanted(
+        Extracted(),
+        wanted,
+        title=lambda: normalize_space(" ".join(sel.css("h1.view_tit ::text").getall())) or None,
+        subtitle=lambda: (
+            normalize_space(" ".join(sel.css("h2.view_tit_sub ::text").getall())) or None
+        ),
+        authors=authors,
+        section=lambda: _section(sel),
+        published_at=lambda: dates()[0],
+        updated_at=lambda: dates()[1],
     )
     containers = []
     for query in _BODY:

@@ -7,9 +7,11 @@ without an offset on these pages are Korea time.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from parsel import Selector
 
-from crawler.parsers.model import Extracted
+from crawler.parsers.model import METADATA_FIELDS, Extracted
 from crawler.sites.koreaherald import current, legacy, redesign2023
 
 #: Checked in this order: a page carrying markers of several templates is the newest one.
@@ -28,6 +30,8 @@ def detect_template(sel: Selector) -> str | None:
     return None
 
 
-def extract(sel: Selector, url: str, template: str) -> Extracted:
-    """Fields of one page in the named template."""
-    return dict(TEMPLATES)[template].extract(sel, url)
+def extract(
+    sel: Selector, url: str, template: str, wanted: Collection[str] = METADATA_FIELDS
+) -> Extracted:
+    """The body of one page in the named template, and the metadata fields in `wanted`."""
+    return dict(TEMPLATES)[template].extract(sel, url, wanted)

@@ -6,11 +6,15 @@ body `div.news_text_area` with `div.text_box` paragraphs and `div.img_box` photo
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import datetime
+from functools import cache
+
 from lxml import html as lxml_html
 from parsel import Selector
 
 from crawler.parsers.dates import parse_published_updated
-from crawler.parsers.model import Extracted, Image
+from crawler.parsers.model import METADATA_FIELDS, Extracted, Image, fill_wanted
 from crawler.parsers.text import (
     block_paragraphs,
     body_images,
@@ -56,20 +60,31 @@ def _first_byline(sel: Selector) -> list[str]:
     return []
 
 
-def extract(sel: Selector, url: str) -> Extracted:
+def _first(texts: list[str]) -> str | None:
+    return texts[0] if texts else None
+
+
+def extract(sel: Selector, url: str, wanted: Collection[str] = METADATA_FIELDS) -> Extracted:
+    """The body, and of the metadata only the fields in `wanted`."""
     area = sel.css("div.news_title_area") or sel
-    published, updated = parse_published_updated(
-        " ".join(area.css("p.news_date ::text").getall()), KST
-    )
-    titles, subtitles = _texts(area, "h1.news_title"), _texts(area, "h2.news_title")
-    sections = _texts(sel, _SECTION)
-    result = Extracted(
-        title=titles[0] if titles else None,
-        subtitle=subtitles[0] if subtitles else None,
-        authors=clean_authors(_first_byline(sel)),
-        section=sections[-1] if sections else None,
-        published_at=published,
-        updated_at=updated,
+
+    @cache
+    def dates() -> tuple[datetime | None, datetime | None]:
+        return parse_published_updated(" ".join(area.css("p.news_date ::text").getall()), KST)
+
+    def section() -> str | None:
+        sections = _texts(sel, _SECTION)
+        return sections[-1] if sections else None
+
+    result = fill_wanted(
+        Extracted(),
+        wanted,
+        title=lambda: _first(_texts(area, "h1.news_title")),
+        subtitle=lambda: _first(_texts(area, "h2.news_title")),
+        authors=lambda: clean_authors(_first_byline(sel)),
+        section=section,
+        published_at=lambda: dates()[0],
+        updated_at=lambda: dates()[1],
     )
     area_nodes = sel.css("div.news_text_area")
     if not area_nodes:
