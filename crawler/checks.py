@@ -19,7 +19,12 @@ from crawler.errors import ConfigError
 
 
 def int_setting(
-    settings: BaseSettings, name: str, default: int, *, minimum: int | None = None
+    settings: BaseSettings,
+    name: str,
+    default: int,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
 ) -> int:
     """`settings.getint(name)`, or a ConfigError naming the value and what is expected."""
     value = settings.get(name, default)
@@ -27,8 +32,10 @@ def int_setting(
         number = settings.getint(name, default)
     except (TypeError, ValueError):
         raise ConfigError(f"{name}={value!r}: expected an integer") from None
-    if minimum is not None and number < minimum:
-        raise ConfigError(f"{name}={value!r}: expected an integer of at least {minimum}")
+    low = minimum is not None and number < minimum
+    if low or (maximum is not None and number > maximum):
+        expected = f"of at least {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        raise ConfigError(f"{name}={value!r}: expected an integer {expected}")
     return number
 
 

@@ -43,6 +43,7 @@ CASES = [
     ("crawl", ["koreaherald", "-s", "NEWS_RENDER_JS=maybe"], "NEWS_RENDER_JS='maybe'"),
     ("crawl", ["koreaherald", "-s", "RECHECK_DAYS=week"], "RECHECK_DAYS='week'"),
     ("crawl", ["koreaherald", "-s", "WARC_MAX_SIZE=0"], "WARC_MAX_SIZE='0'"),
+    ("crawl", ["koreaherald", "-s", "WARC_GZIP_LEVEL=10"], "integer from 1 to 9"),
     ("crawl", ["koreaherald", "-s", "DEDUP_THRESHOLD=2"], "DEDUP_THRESHOLD=2.0"),
     ("crawl", ["koreaherald", "-s", "EXTRACT_WORKER_NICE=-5"], "EXTRACT_WORKER_NICE='-5'"),
     ("crawl", ["koreaherald", "-s", "CRAWL_NOW=tomorrow"], "CRAWL_NOW='tomorrow'"),

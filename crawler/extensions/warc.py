@@ -8,6 +8,7 @@ heads. Settings (read once into :class:`crawler.warc.WarcConfig`):
 - ``WARC_PREFIX`` (default ``"newscrawl"``; files of requests no site claims, such as an
   off-site robots.txt; a site's files are named after the site)
 - ``WARC_OPERATOR`` (default: ``CONTACT_URL``, else empty)
+- ``WARC_GZIP_LEVEL`` (default ``4``; zlib level 1-9 of each record)
 - ``RUN_ID`` (default: UTC timestamp and a random suffix, made once per run)
 - ``OUTPUT_DIR`` (default ``"output"``; files go to ``OUTPUT_DIR/warc/``)
 """
@@ -92,6 +93,7 @@ class WarcExtension:
                 self.config.max_size,
                 warcinfo_fields(self.config),
                 on_closed=partial(self._file_closed, site=prefix),
+                gzip_level=self.config.gzip_level,
             )
         return writer
 

@@ -1,8 +1,8 @@
 """WARC settings, read once from the Scrapy settings.
 
 Default: ``WARC_ENABLED = True``, ``WARC_MAX_SIZE = 1 GB``, ``WARC_PREFIX = "newscrawl"``,
-``WARC_OPERATOR`` = ``CONTACT_URL`` or "", ``OUTPUT_DIR = "output"`` (files go to
-``OUTPUT_DIR/warc/``). The run id is the crawl's (:func:`crawler.run.run_id`).
+``WARC_OPERATOR`` = ``CONTACT_URL`` or "", ``WARC_GZIP_LEVEL = 4``, ``OUTPUT_DIR = "output"``
+(files go to ``OUTPUT_DIR/warc/``). The run id is the crawl's (:func:`crawler.run.run_id`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
 DEFAULT_MAX_SIZE = 1_000_000_000  # rotate once a file reaches 1 GB (checked after each exchange)
+#: zlib level of each record. On the 181 real pages of the extraction benchmark, level 4 takes
+#: 1.8 ms a page against level 6's 3.2 ms, for files 4.5% larger (0.207 against 0.198 of raw).
+DEFAULT_GZIP_LEVEL = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +33,7 @@ class WarcConfig:
     run_id: str
     user_agent: str
     robots_obey: bool
+    gzip_level: int = DEFAULT_GZIP_LEVEL
 
     @classmethod
     def from_settings(cls, settings: BaseSettings, run_id: str = "") -> Self:
@@ -43,4 +47,7 @@ class WarcConfig:
             run_id=run_id or settings.get("RUN_ID") or new_run_id(),
             user_agent=settings.get("USER_AGENT") or "",
             robots_obey=settings.getbool("ROBOTSTXT_OBEY"),
+            gzip_level=int_setting(
+                settings, "WARC_GZIP_LEVEL", DEFAULT_GZIP_LEVEL, minimum=1, maximum=9
+            ),
         )

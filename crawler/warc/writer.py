@@ -13,10 +13,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from crawler.warc.config import DEFAULT_GZIP_LEVEL
 from crawler.warc.index import OPEN_SUFFIX, finalize
 from crawler.warc.records import (
     conversion_record,
     digest,
+    gzip_member,
     new_record_id,
     request_record,
     response_record,
@@ -55,6 +57,7 @@ class WarcWriter:
         *,
         on_closed: Callable[[Path], None] | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        gzip_level: int = DEFAULT_GZIP_LEVEL,
     ) -> None:
         self.directory = directory
         self.prefix = prefix
@@ -62,6 +65,7 @@ class WarcWriter:
         self.info = info
         self._on_closed = on_closed
         self._now = now
+        self.gzip_level = gzip_level
         self._host = safe_hostname()
         self._serial = 0
         self._file: BinaryIO | None = None
@@ -81,7 +85,10 @@ class WarcWriter:
         """Writes the response record, then its request record, and points at the response."""
         date = warc_date(self._now())
         record_id = new_record_id()
-        response = response_record(url, record_id, date, response_head, response_body, ip_address)
+        payload_digest = digest(response_body)
+        response = response_record(
+            url, record_id, date, response_head, response_body, ip_address, payload_digest
+        )
         return self._append(
             url,
             date,
@@ -90,7 +97,7 @@ class WarcWriter:
             request_head,
             request_body,
             ip_address,
-            payload_digest=digest(response_body),
+            payload_digest=payload_digest,
         )
 
     def write_revisit(
@@ -140,9 +147,12 @@ class WarcWriter:
             self._open()
         date = warc_date(self._now())
         record_id = new_record_id()
-        record = conversion_record(url, record_id, date, body, content_type, refers_to)
+        payload_digest = digest(body)
+        record = self._compress(
+            conversion_record(url, record_id, date, body, content_type, refers_to, payload_digest)
+        )
         pointer = WarcPointer(
-            self._name, self._size, len(record), record_id, digest(body), date, "conversion"
+            self._name, self._size, len(record), record_id, payload_digest, date, "conversion"
         )
         self._write(record)
         if self._size >= self.max_size:
@@ -164,7 +174,10 @@ class WarcWriter:
     ) -> WarcPointer:
         if self._file is None:
             self._open()
-        request = request_record(url, date, record_id, request_head, request_body, ip_address)
+        record = self._compress(record)
+        request = self._compress(
+            request_record(url, date, record_id, request_head, request_body, ip_address)
+        )
         pointer = WarcPointer(
             self._name, self._size, len(record), record_id, payload_digest, date, warc_type
         )
@@ -191,7 +204,10 @@ class WarcWriter:
         self._path = self.directory / (self._name + OPEN_SUFFIX)
         self._file = self._path.open("xb", buffering=0)
         self._size = 0
-        self._write(warcinfo_record(self._name, self.info, warc_date(now)))
+        self._write(self._compress(warcinfo_record(self._name, self.info, warc_date(now))))
+
+    def _compress(self, record: bytes) -> bytes:
+        return gzip_member(record, self.gzip_level)
 
     def _write(self, data: bytes) -> None:
         assert self._file is not None
