@@ -11,8 +11,12 @@ PYWB_STAMP := $(PYWB_VENV)/.installed-stamp
 
 .PHONY: install pywb system-deps demo test lint bench bench-extraction clean
 
-BENCH_ARGS ?=
-WORKERS_BENCH_ARGS ?=
+# The release before issue 14 (pages of real weight), run again in every benchmark.
+BENCH_BASELINE ?= c3b128b
+BENCH_ARGS ?= --baseline $(BENCH_BASELINE)
+WORKERS_# The release before issue 14 (pages of real weight), run again in every benchmark.
+BENCH_BASELINE ?= c3b128b
+BENCH_ARGS ?= --baseline $(BENCH_BASELINE)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

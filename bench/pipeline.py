@@ -4,8 +4,11 @@ Runs, each `--repeat` times (medians reported): the fetch ceiling (bare Scrapy o
 article URLs), the extraction ceiling (one process, then a pool sized to the cores), the
 full `scrapy crawl koreaherald` (WARC, extraction, dedup, Parquet), the same without
 JavaScript rendering (for Chromium's cost) and without rendering or WARC (for WARC's), and
-the naive baseline (trafilatura inline in a pipeline, JSON lines). Then the full pipeline
-once more at `--scale` x N for the growth of peak RSS.
+the naive baseline (trafilatura inline in a pipeline, JSON lines), and with `--baseline REV`
+the full pipeline of an older revision, for this work's gain measured in the same run. All
+of it at each page weight of `--pad-kb` (default 120 KB, as real pages weigh, then the
+replica's own ~10 KB). Then the full pipeline once more at `--scale` x N, at the first
+weight, for the growth of peak RSS.
 
 Every scenario runs as a child process. Its process tree is sampled every 50 ms: CPU is the
 sum of every process's own CPU time (extraction workers and Chromium included; or rusage, if
@@ -26,6 +29,8 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,16 +62,18 @@ def measure(
     cwd: Path = ROOT,
     self_timed: bool = False,
     expect_responses: int | None = None,
+    code: Path = ROOT,
 ) -> Measure:
     """Run `command` to completion; wall time, CPU of the tree, peak summed RSS.
 
     With `self_timed`, the command prints JSON with its own `seconds` (work only, without
     interpreter start-up), which replaces the wall time. With `expect_responses`, the
     command must report (as the reference spiders do) that it got that many responses.
+    `code` is the checkout the command imports the project from.
     """
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
-        environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+        environment = {**os.environ, "PYTHONPATH": str(code)}
         process = subprocess.Popen(
             command, cwd=cwd, stdout=out, stderr=err, text=True, env=environment
         )
@@ -196,7 +203,9 @@ def save_pages(base_url: str, paths: list[str], folder: Path) -> None:
     (folder / "pages.json").write_text(json.dumps(pages))
 
 
-def full_crawl(base_url: str, output: Path, extra: dict[str, str] | None = None) -> Measure:
+def full_crawl(
+    base_url: str, output: Path, extra: dict[str, str] | None = None, code: Path = ROOT
+) -> Measure:
     settings = {
         **LOOPBACK_SETTINGS,
         "OUTPUT_DIR": str(output),
@@ -215,7 +224,9 @@ def full_crawl(base_url: str, output: Path, extra: dict[str, str] | None = None)
             "-a",
             "since=2011-01-01",
             *settings_args(settings),
-        ]
+        ],
+        cwd=code,
+        code=code,
     )
 
 
@@ -251,12 +262,17 @@ def median(runs: list[Measure]) -> Measure:
 
 
 def row(name: str, runs: list[Measure], articles: int) -> dict[str, Any]:
+    """Medians of `runs`, with the spread (lowest and highest run) of speed and CPU."""
     middle = median(runs)
+    speeds = [articles / run.seconds for run in runs]
+    cpu_ms = [1000 * run.cpu_seconds / articles for run in runs]
     return {
         "scenario": name,
         "articles": articles,
         "articles_per_s": round(articles / middle.seconds, 1),
+        "articles_per_s_range": [round(min(speeds), 1), round(max(speeds), 1)],
         "cpu_s_per_article": round(middle.cpu_seconds / articles, 5),
+        "cpu_ms_per_article_range": [round(min(cpu_ms), 2), round(max(cpu_ms), 2)],
         "peak_rss_mb": round(middle.peak_rss_mb, 1),
         "runs": [asdict(run) for run in runs],
     }
@@ -275,10 +291,38 @@ def git_revision() -> str:
         return "nogit"
 
 
-def run(articles: int, repeat: int, scale: int, workers: int) -> dict[str, Any]:
-    results: dict[str, Any] = {"articles": articles, "repeat": repeat, "cores": os.cpu_count()}
+@contextmanager
+def checkout(revision: str | None) -> Iterator[Path | None]:
+    """The project's files at `revision` in a temporary folder (None without one), so an
+    older release runs against the same replica in the same benchmark."""
+    if not revision:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-baseline-") as folder:
+        archive = subprocess.run(
+            ["git", "archive", "--format=tar", revision], cwd=ROOT, capture_output=True
+        )
+        if archive.returncode != 0:
+            raise SystemExit(f"--baseline {revision!r}: not a revision of this clone")
+        subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
+        yield Path(folder)
+
+
+def run_weight(
+    articles: int,
+    pad_kb: int,
+    repeat: int,
+    workers: int,
+    baseline: Path | None,
+) -> dict[str, Any]:
+    """Every scenario `repeat` times against one replica whose pages weigh `pad_kb` KB
+    (0 = the replica's own, about 10 KB)."""
+    results: dict[str, Any] = {"pad_kb": pad_kb}
     rows: dict[str, dict[str, Any]] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-") as scratch, Replica(articles) as replica:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-") as scratch,
+        Replica(articles, pad_kb) as replica,
+    ):
         work = Path(scratch)
         paths = [row["canonical_path"] for row in replica.truth]
         n = len(paths)
@@ -289,11 +333,19 @@ def run(articles: int, repeat: int, scale: int, workers: int) -> dict[str, Any]:
         pages = work / "pages"
         pages.mkdir()
         save_pages(replica.base_url, paths, pages)
+        results["html_kb_per_article"] = round(
+            sum(path.stat().st_size for path in pages.glob("*.html")) / n / 1024, 1
+        )
 
         def repeated(name: str, make: Any) -> None:
             runs = [make(i) for i in range(repeat)]
             rows[name] = row(name, runs, n)
-            print(f"  {name}: {rows[name]['articles_per_s']} articles/s", flush=True)
+            item = rows[name]
+            print(
+                f"  [{pad_kb} KB] {name}: {item['articles_per_s']} articles/s"
+                f" {item['articles_per_s_range']}, {1000 * item['cpu_s_per_article']:.1f} ms CPU",
+                flush=True,
+            )
 
         repeated(
             "fetch_ceiling",
@@ -361,52 +413,107 @@ def run(articles: int, repeat: int, scale: int, workers: int) -> dict[str, Any]:
                 expect_responses=n,
             ),
         )
+        if baseline is not None:
+            repeated(
+                "full_pipeline_before",
+                lambda i: full_crawl(replica.base_url, work / f"before-{i}", code=baseline),
+            )
 
         written = output_bytes(work / "full-0")
         parquet_rows, text_bytes = parquet_text_bytes(work / "full-0")
         results["bytes_per_article"] = {k: round(v / n) for k, v in written.items()}
         results["parquet_rows"] = parquet_rows
         results["parquet_over_raw_text"] = round(written["parquet"] / text_bytes, 3)
-    with Replica(articles * scale) as big, tempfile.TemporaryDirectory(prefix="bench-") as scratch:
-        large = full_crawl(big.base_url, Path(scratch) / "full")
-        rows["full_pipeline_scaled"] = row("full_pipeline_scaled", [large], len(big.truth))
-        print(
-            f"  full_pipeline_scaled: {rows['full_pipeline_scaled']['articles_per_s']}", flush=True
-        )
+    results["scenarios"] = rows
+    results["ratios"] = ratios(rows)
+    return results
 
+
+def ratios(rows: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """The targets' ratios, each between figures of the same run."""
     full = rows["full_pipeline"]["articles_per_s"]
     ceiling = min(rows["fetch_ceiling"]["articles_per_s"], rows["extract_pool"]["articles_per_s"])
     warc_cpu = rows["full_without_rendering"]["cpu_s_per_article"]
     no_warc_cpu = rows["full_without_rendering_or_warc"]["cpu_s_per_article"]
-    results["ratios"] = {
+    found = {
         "full_over_lower_ceiling": round(full / ceiling, 3),
         "full_over_naive": round(full / rows["naive_baseline"]["articles_per_s"], 3),
         "pool_over_single_extraction": round(
             rows["extract_pool"]["articles_per_s"] / rows["extract_single"]["articles_per_s"], 3
         ),
         "warc_cpu_overhead": round(warc_cpu / no_warc_cpu - 1, 3),
-        "peak_rss_growth_n_to_scaled": round(
-            rows["full_pipeline_scaled"]["peak_rss_mb"] / rows["full_pipeline"]["peak_rss_mb"] - 1,
-            3,
-        ),
     }
-    results["scenarios"] = rows
+    if "full_pipeline_before" in rows:
+        before = rows["full_pipeline_before"]
+        found["cpu_over_before"] = round(
+            rows["full_pipeline"]["cpu_s_per_article"] / before["cpu_s_per_article"], 3
+        )
+        found["speed_over_before"] = round(full / before["articles_per_s"], 3)
+    return found
+
+
+def run(
+    articles: int,
+    weights: list[int],
+    repeat: int,
+    scale: int,
+    workers: int,
+    baseline_revision: str | None,
+) -> dict[str, Any]:
+    """Each weight in turn, then the full pipeline at `scale` x N at the first weight."""
+    results: dict[str, Any] = {
+        "articles": articles,
+        "repeat": repeat,
+        "cores": os.cpu_count(),
+        "baseline_revision": baseline_revision,
+        "weights": {},
+    }
+    with checkout(baseline_revision) as baseline:
+        for pad_kb in weights:
+            results["weights"][str(pad_kb)] = run_weight(
+                articles, pad_kb, repeat, workers, baseline
+            )
+    heavy = results["weights"][str(weights[0])]
+    with (
+        Replica(articles * scale, weights[0]) as big,
+        tempfile.TemporaryDirectory(prefix="bench-") as scratch,
+    ):
+        large = full_crawl(big.base_url, Path(scratch) / "full")
+        heavy["scenarios"]["full_pipeline_scaled"] = row(
+            "full_pipeline_scaled", [large], len(big.truth)
+        )
+    print(f"  full_pipeline_scaled: {heavy['scenarios']['full_pipeline_scaled']['articles_per_s']}")
+    heavy["ratios"]["peak_rss_growth_n_to_scaled"] = round(
+        heavy["scenarios"]["full_pipeline_scaled"]["peak_rss_mb"]
+        / heavy["scenarios"]["full_pipeline"]["peak_rss_mb"]
+        - 1,
+        3,
+    )
     return results
 
 
 def table(results: dict[str, Any]) -> str:
-    lines = [f"{'scenario':31} {'articles':>8} {'art/s':>8} {'cpu s/art':>10} {'peak RSS MB':>12}"]
-    for item in results["scenarios"].values():
+    lines = []
+    for pad_kb, weight in results["weights"].items():
+        lines.append(f"pages padded to {pad_kb} KB ({weight['html_kb_per_article']} KB of HTML)")
         lines.append(
-            f"{item['scenario']:31} {item['articles']:>8} {item['articles_per_s']:>8}"
-            f" {item['cpu_s_per_article']:>10} {item['peak_rss_mb']:>12}"
+            f"{'scenario':31} {'articles':>8} {'art/s':>8} {'range':>13} {'CPU ms/art':>10}"
+            f" {'range':>13} {'peak RSS MB':>12}"
         )
-    lines.append("ratios: " + ", ".join(f"{k} {v}" for k, v in results["ratios"].items()))
-    lines.append(
-        "bytes per article: "
-        + ", ".join(f"{k} {v}" for k, v in results["bytes_per_article"].items())
-        + f"; parquet / raw text {results['parquet_over_raw_text']}"
-    )
+        for item in weight["scenarios"].values():
+            speeds = "-".join(str(v) for v in item["articles_per_s_range"])
+            cpu = "-".join(str(v) for v in item["cpu_ms_per_article_range"])
+            lines.append(
+                f"{item['scenario']:31} {item['articles']:>8} {item['articles_per_s']:>8}"
+                f" {speeds:>13} {1000 * item['cpu_s_per_article']:>10.2f} {cpu:>13}"
+                f" {item['peak_rss_mb']:>12}"
+            )
+        lines.append("ratios: " + ", ".join(f"{k} {v}" for k, v in weight["ratios"].items()))
+        lines.append(
+            "bytes per article: "
+            + ", ".join(f"{k} {v}" for k, v in weight["bytes_per_article"].items())
+            + f"; parquet / raw text {weight['parquet_over_raw_text']}"
+        )
     return "\n".join(lines)
 
 
@@ -420,15 +527,36 @@ def save_results(results: dict[str, Any], out: Path, kind: str) -> Path:
     return path
 
 
+def weights_argument(text: str) -> list[int]:
+    try:
+        weights = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected KB numbers like 120,0") from None
+    if not weights or min(weights) < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected KB numbers like 120,0")
+    return weights
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--articles", type=int, default=1000)
+    parser.add_argument(
+        "--pad-kb",
+        type=weights_argument,
+        default=[120, 0],
+        help="page weights in KB, comma-separated, the realistic first (0 = unpadded, ~10 KB)",
+    )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--scale", type=int, default=5)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--baseline",
+        metavar="REVISION",
+        help="also run the full pipeline of this git revision (e.g. the last release)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
-    results = run(args.articles, args.repeat, args.scale, args.workers)
+    results = run(args.articles, args.pad_kb, args.repeat, args.scale, args.workers, args.baseline)
     path = save_results(results, args.out, "pipeline")
     print(table(results))
     print(f"wrote {path}")
