@@ -1,4 +1,5 @@
-"""`scrapy rebuild` reads foreign WARCs: revisits, non-HTML, gzip and chunked payloads."""
+"""`scrapy rebuild` reads foreign WARCs: revisits, non-HTML, gzip and chunked payloads; it
+counts every page it skips, with its reason."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ from pathlib import Path
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from crawler.replica import ReplicaSite
 from crawler.textstore import part_paths, read_parts
 from tests.crawling import REPO_ROOT
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "parsers"
 KH_ARTICLE = FIXTURES / "current" / "article-10493730.html"
 FOREIGN_ARTICLE = FIXTURES / "generic" / "example-news.html"
+#: A host no profile names: its pages are judged by themselves, not by URL patterns.
+UNKNOWN_SITE = "https://replica.example"
 
 
 def _chunked(payload: bytes, size: int = 700) -> bytes:
@@ -31,8 +35,9 @@ def _response(writer: WARCWriter, url: str, status: str, headers: list, body: by
     writer.write_record(record)
 
 
-def build_foreign_warc(path: Path) -> None:
-    """A WARC as other tools write it, with every kind of record rebuild must cope with."""
+def build_foreign_warc(path: Path, replica: ReplicaSite) -> None:
+    """A WARC as other tools write it, with every kind of record rebuild must cope with, and
+    the replica's home and section pages served from a host no profile knows."""
     kh_html = KH_ARTICLE.read_bytes()
     foreign_html = FOREIGN_ARTICLE.read_bytes()
     with path.open("wb") as out:
@@ -77,6 +82,16 @@ def build_foreign_warc(path: Path) -> None:
         _response(
             writer, "https://www.koreaherald.com/article/10000001", "404 Not Found", html, b"gone"
         )
+        for listing in ("/", "/National"):
+            page = replica.route(listing, UNKNOWN_SITE)
+            body = page.body.encode(page.encoding)
+            _response(
+                writer,
+                UNKNOWN_SITE + listing,
+                "200 OK",
+                [("Content-Type", page.content_type)],
+                body,
+            )
         revisit = writer.create_revisit_record(
             "https://www.koreaherald.com/article/10493730",
             digest="sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
@@ -87,9 +102,9 @@ def build_foreign_warc(path: Path) -> None:
         writer.write_record(revisit)
 
 
-def test_rebuild_reads_a_foreign_warc(tmp_path: Path) -> None:
+def test_rebuild_reads_a_foreign_warc(tmp_path: Path, replica_site: ReplicaSite) -> None:
     warc = tmp_path / "foreign.warc.gz"
-    build_foreign_warc(warc)
+    build_foreign_warc(warc, replica_site)
     output = tmp_path / "out"
     finished = subprocess.run(
         [
@@ -125,15 +140,23 @@ def test_rebuild_reads_a_foreign_warc(tmp_path: Path) -> None:
     assert foreign["extractor"].startswith("trafilatura")
     assert foreign["word_count"] > 50
     summary = finished.stdout
-    for reason in ["revisit 1", "not-html 2", "not-article-url 1", "status-404 1"]:
+    assert "5 HTML pages, 2 articles" in summary, summary
+    reasons = [
+        "revisit 1",
+        "not-html 2",
+        "not-article-url 1",
+        "status-404 1",
+        "not-article/teasers 2",
+    ]
+    for reason in reasons:
         assert reason in summary, summary
 
 
-def test_rebuild_pointer_reads_back_the_record(tmp_path: Path) -> None:
+def test_rebuild_pointer_reads_back_the_record(tmp_path: Path, replica_site: ReplicaSite) -> None:
     from warcio.archiveiterator import ArchiveIterator
 
     warc = tmp_path / "foreign.warc.gz"
-    build_foreign_warc(warc)
+    build_foreign_warc(warc, replica_site)
     output = tmp_path / "out"
     subprocess.run(
         [
