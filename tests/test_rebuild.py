@@ -198,3 +198,29 @@ def test_rebuild_without_paths_fails_clearly(tmp_path: Path) -> None:
     )
     assert finished.returncode != 0
     assert "missing.warc.gz': no such file or directory" in finished.stderr
+
+
+def test_the_benchmark_offline_path_scores_rows_by_page(
+    tmp_path: Path, replica_site: ReplicaSite
+) -> None:
+    """`make bench-extraction`'s offline path: pages packed into a WARC, both commands run,
+    each Parquet row mapped back to its page; a page without a row of its own has no text."""
+    from bench.offline import run_offline
+
+    article = next(t for t in replica_site.ground_truth() if t["template"] == "current")
+    pages = {
+        "1-article": article["canonical_path"],
+        "2-copy": article["canonical_path"] + "?utm_source=feed",  # declares the same canonical
+        "3-home": "/",
+    }
+    (tmp_path / "html").mkdir()
+    for key, path in pages.items():
+        body = replica_site.route(path, UNKNOWN_SITE).body.encode()
+        (tmp_path / "html" / f"{key}.html.gz").write_bytes(gzip.compress(body))
+    run = run_offline(tmp_path, {key: UNKNOWN_SITE + path for key, path in pages.items()}, 1)
+    assert run.texts["1-article"] == article["text"]
+    assert run.texts["2-copy"] is None
+    assert run.texts["3-home"] is None
+    assert run.in_corpus == 1
+    assert run.skipped == {"not-article/teasers": 1}
+    assert run.duplicates == {"same_article": 1}
