@@ -27,7 +27,11 @@ Metric (re-implementation of upstream ``evaluate.py``, see the dataset's SOURCES
   ``±`` values are this std (not a 95% interval).
 
 Each extractor is a function ``(html, url) -> str | None``; the ground truth's ``url`` is
-passed. Results go to ``bench/results/extraction-<date>-<gitrev>.json`` unless ``--out``.
+passed. ``rebuild-export`` is the offline path end to end instead (``bench/offline.py``): the
+pages packed into one WARC, ``scrapy rebuild`` and ``scrapy export`` run on it, the text
+column of the Parquet scored; a page without a row scores as an empty prediction. Its
+``docs/s`` is wall clock over both commands, start-up included. Results go to
+``bench/results/extraction-<date>-<gitrev>.json`` unless ``--out``.
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
+
+from bench.offline import run_offline
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATASET = (REPO_ROOT / ".." / "shared" / "benchmarks" / "article-extraction").resolve()
@@ -201,6 +207,9 @@ def crawler_generic(html: str, url: str) -> str | None:
     return "\n\n".join(paragraphs) or None
 
 
+#: The offline path, scored beside the extractors: `scrapy rebuild` + `scrapy export`.
+OFFLINE = "rebuild-export"
+
 #: name -> (extractor, human-readable call)
 EXTRACTORS: dict[str, tuple[Extractor, str]] = {
     "trafilatura-default": (
@@ -282,6 +291,30 @@ def run_extractor(
     return preds, seconds, errors
 
 
+def score_offline(
+    dataset: Path,
+    truth: dict[str, dict[str, str]],
+    true_text: dict[str, str],
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    """Score the offline path; with what reached the corpus and what was dropped, and why."""
+    run = run_offline(dataset, {key: value["url"] for key, value in truth.items()}, args.jobs)
+    m = evaluate(true_text, run.texts, args.n_bootstrap, args.seed)
+    m["docs_per_s"] = len(run.texts) / run.seconds
+    m["call"] = "scrapy rebuild + scrapy export over one WARC of the pages; Parquet via DuckDB"
+    m["errors"] = []
+    m["in_corpus"] = run.in_corpus
+    m["skipped"] = run.skipped
+    m["duplicates"] = run.duplicates
+    m["folded"] = run.folded
+    m["missing"] = sorted(truth[key]["url"] for key, text in run.texts.items() if text is None)
+    return m
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{reason} {n}" for reason, n in sorted(counts.items())) or "none"
+
+
 def git_rev() -> str:
     """Short git revision of the repo, or 'nogit'."""
     try:
@@ -314,7 +347,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--extractor",
         action="append",
-        choices=sorted(EXTRACTORS),
+        choices=[*sorted(EXTRACTORS), OFFLINE],
         help="extractor to score (repeatable; default: all)",
     )
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
@@ -327,7 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     dataset = args.dataset.resolve()
     truth = load_dataset(dataset)
     true_text = {k: v.get("articleBody", "") for k, v in truth.items()}
-    names = args.extractor or list(EXTRACTORS)
+    names = args.extractor or [*EXTRACTORS, OFFLINE]
     skipped: dict[str, str] = {}
     if "crawler-generic" in names and (reason := _generic_available()):
         skipped["crawler-generic"] = reason
@@ -339,21 +372,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("-" * len(header))
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         for name in names:
-            preds, seconds, errors = run_extractor(name, dataset, truth, pool)
-            m = evaluate(true_text, preds, args.n_bootstrap, args.seed)
-            m["docs_per_s"] = len(preds) / seconds if seconds else float("inf")
-            m["call"] = EXTRACTORS[name][1]
-            m["errors"] = errors
+            if name == OFFLINE:
+                m = score_offline(dataset, truth, true_text, args)
+            else:
+                preds, seconds, errors = run_extractor(name, dataset, truth, pool)
+                m = evaluate(true_text, preds, args.n_bootstrap, args.seed)
+                m["docs_per_s"] = len(preds) / seconds if seconds else float("inf")
+                m["call"] = EXTRACTORS[name][1]
+                m["errors"] = errors
             results[name] = m
             print(
                 f"{name:32} {m['precision']:6.3f} {m['recall']:6.3f} {m['f1']:6.3f} "
                 f"{m['f1_std']:6.3f} {m['accuracy']:6.3f} {m['docs_per_s']:7.1f}"
-                + (f"  ({len(errors)} errors)" if errors else ""),
+                + (f"  ({len(m['errors'])} errors)" if m["errors"] else ""),
                 flush=True,
             )
     for name, reason in skipped.items():
         print(f"{name:32} skipped: {reason}")
-    print("docs/s = single-core extraction throughput (sum of per-page extraction times).")
+    print("docs/s = single-core extraction throughput (sum of per-page extraction times);")
+    print(f"for {OFFLINE}, pages over the wall clock of both commands ({args.jobs} workers).")
+    if OFFLINE in results:
+        offline = results[OFFLINE]
+        print(
+            f"{OFFLINE}: {offline['in_corpus']} of {len(truth)} pages reached the corpus;"
+            f" rebuild skipped: {_counts(offline['skipped'])};"
+            f" export dropped: {_counts(offline['duplicates'])}"
+        )
+        if "trafilatura-default" in results:
+            bar = results["trafilatura-default"]["f1"]
+            offline["at_least_trafilatura_default"] = offline["f1"] >= bar
+            verdict = "met" if offline["at_least_trafilatura_default"] else "missed"
+            print(f"{OFFLINE} F1 {offline['f1']:.3f} >= trafilatura-default {bar:.3f}: {verdict}")
 
     rev = git_rev()
     out = args.out or RESULTS_DIR / f"extraction-{dt.date.today():%Y%m%d}-{rev}.json"

@@ -31,6 +31,12 @@ def detect_language(text: str) -> str | None:
     return str(language)
 
 
+def set_language(article: Article) -> None:
+    """The language detected in the text, else the one the page declares."""
+    detected = detect_language(article.text) if article.text else None
+    article.language = detected or article.language
+
+
 def filled_fields(article: Article) -> dict[str, bool]:
     """Which tracked fields the page filled, for the fill rates and the drift alarm."""
     return {
@@ -54,7 +60,6 @@ def extract_page(
     the crawl process.
     """
     article = parse_article(url, decode_html(body, content_type), profile)
-    detected = detect_language(article.text) if article.text else None
-    article.language = detected or article.language
+    set_language(article)
     sketch = Sketch.of(article.text, dedup) if dedup is not None else None
     return article, sketch

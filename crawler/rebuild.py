@@ -8,7 +8,6 @@ responses and pages that are not articles are skipped with a counted reason.
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -20,8 +19,11 @@ from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.extract import extract_page
+from crawler.extract import set_language
 from crawler.items import Article
+from crawler.parsers.article import page_selector, parse_article
+from crawler.parsers.encoding import decode_html
+from crawler.parsers.pagekind import ARTICLE, MAX_TEASER_SHARE, declared_kind, teaser_share
 from crawler.sites import SiteProfile, shipped_profiles, site_for_url
 from crawler.textstore import TextStoreWriter
 
@@ -134,26 +136,38 @@ def iter_pages(
             progress(finished, total)
 
 
-#: Pages that call themselves articles: og:type, or a JSON-LD *Article / *Posting type.
-_DECLARED_ARTICLE = re.compile(
-    rb"""og:type["'\s]+content=["']article|"@type"\s*:\s*"\w*(?:Article|Posting)\"""",
-    re.IGNORECASE,
-)
-#: Article-like paths on sites we have no parser for: a date, or a long slug or id.
-_ARTICLE_PATH = re.compile(r"/(?:19|20)\d\d/\d\d?/|/[^/]*(?:-[^/-]+){3,}[^/]*$|/\d{5,}")
+def skip_reason(url: str, profile: SiteProfile) -> str | None:
+    """Why a page is skipped before it is parsed: a site with article URL patterns (the
+    crawl's own rule) says by its URL; None otherwise."""
+    if profile.url_patterns and profile.article_id(url) is None:
+        return "not-article-url"
+    return None
 
 
-def skip_reason(url: str, body: bytes, profile: SiteProfile) -> str | None:
-    """None when the page may be an article, else why it is skipped.
+def rebuild_page(
+    url: str, body: bytes, content_type: str | None, profile: SiteProfile
+) -> Article | str:
+    """Worker: the page's article, or why it is skipped.
 
-    Article URL patterns decide for sites with a profile; elsewhere a page qualifies when it
-    declares itself an article or its path looks like one, so home and section pages stay out.
+    The page is parsed once, for the judgement and the extraction. Pages of sites without
+    URL patterns are judged by what they declare (an article, or a listing or home page),
+    then by their body: none found, or a list of teasers (home and section pages).
     """
-    if profile.url_patterns:
-        return None if profile.article_id(url) is not None else "not-article-url"
-    if _DECLARED_ARTICLE.search(body[:200_000]) or _ARTICLE_PATH.search(urlsplit(url).path):
-        return None
-    return "not-article-page"
+    html = decode_html(body, content_type)
+    sel = page_selector(html)
+    if sel is None:
+        return "no-body/empty-document"
+    judged = not profile.url_patterns
+    declared = declared_kind(sel, url) if judged else None
+    if declared not in (None, ARTICLE):
+        return f"not-article/declared-{declared}"
+    article = parse_article(url, html, profile, selector=sel)
+    if article.no_body_reason or not article.paragraphs:
+        return f"no-body/{article.no_body_reason or 'empty-body'}"
+    if judged and declared is None and teaser_share(sel, article.paragraphs) >= MAX_TEASER_SHARE:
+        return "not-article/teasers"
+    set_language(article)
+    return article
 
 
 def rebuild(
@@ -168,15 +182,15 @@ def rebuild(
 ) -> RebuildResult:
     """Extract every article of `paths` into `writer`, in file order, `workers` at a time."""
     result = RebuildResult()
-    pending: deque[tuple[WarcPage, Future[tuple[Article, Any]]]] = deque()
+    pending: deque[tuple[WarcPage, Future[Article | str]]] = deque()
     resolve = SiteResolver(profiles)
 
     def drain(limit: int) -> None:
         while len(pending) > limit:
             page, future = pending.popleft()
-            article, _sketch = future.result()
-            if article.no_body_reason or not article.paragraphs:
-                result.skipped[f"no-body/{article.no_body_reason or 'empty-body'}"] += 1
+            article = future.result()
+            if isinstance(article, str):
+                result.skipped[article] += 1
                 continue
             article.record_fetch(
                 crawled_at=page.fetched_at,
@@ -192,11 +206,11 @@ def rebuild(
         for page in iter_pages(paths, result.skipped, progress):
             result.pages += 1
             profile = resolve(page.url, page.warc["warc_filename"])
-            reason = skip_reason(page.url, page.body, profile)
+            reason = skip_reason(page.url, profile)
             if reason:
                 result.skipped[reason] += 1
                 continue
-            future = executor.submit(extract_page, page.url, page.body, page.content_type, profile)
+            future = executor.submit(rebuild_page, page.url, page.body, page.content_type, profile)
             pending.append((page, future))
             drain(max_in_flight)
         drain(0)

@@ -61,9 +61,9 @@ def test_on_a_terminal_a_bar_with_rate_and_eta(caplog) -> None:
     assert not caplog.records
 
 
-def test_rebuild_draws_a_bar_on_a_terminal(tmp_path: Path) -> None:
+def test_rebuild_draws_a_bar_on_a_terminal(tmp_path: Path, replica_site) -> None:
     warc = tmp_path / "foreign.warc.gz"
-    build_foreign_warc(warc)
+    build_foreign_warc(warc, replica_site)
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     try:

@@ -24,7 +24,10 @@ _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 _TITLE_SEPARATOR = re.compile(r"\s+[|\-\u2013\u2014:]+\s+")
 
 
-def _selector(html: str) -> Selector | None:
+def page_selector(html: str) -> Selector | None:
+    """The parsed page, or None for an empty or unparsable document."""
+    if not html or not html.strip():
+        return None
     try:
         sel = Selector(text=html)
     except (ValueError, TypeError):
@@ -32,11 +35,14 @@ def _selector(html: str) -> Selector | None:
     return sel if sel.root is not None else None
 
 
-def parse_article(url: str, html: str, profile: SiteProfile) -> Article:
+def parse_article(
+    url: str, html: str, profile: SiteProfile, *, selector: Selector | None = None
+) -> Article:
     """Parse one article page of `profile`'s site; missing parts give empty fields, never an
-    exception. A page without a body says why in `no_body_reason`."""
+    exception. A page without a body says why in `no_body_reason`. `selector` is the page
+    already parsed by the caller (from `page_selector`), so it is parsed once."""
     article = Article(site=profile.name, url=url, article_id=profile.article_id(url))
-    sel = _selector(html) if html and html.strip() else None
+    sel = selector if selector is not None else page_selector(html)
     if sel is None:
         article.canonical_url = profile.canonical_url(url)
         article.no_body_reason = "empty-document"

@@ -15,7 +15,7 @@ from crawler.parsers.dates import parse_date
 from crawler.parsers.model import Extracted, Image
 from crawler.parsers.text import clean_authors, normalize_space
 
-_ARTICLE_TYPES = frozenset(
+ARTICLE_TYPES = frozenset(
     {
         "article",
         "newsarticle",
@@ -53,7 +53,8 @@ def _walk(node: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
         yield from _walk(node.get("@graph"), depth + 1)
 
 
-def _types(node: dict[str, Any]) -> set[str]:
+def node_types(node: dict[str, Any]) -> set[str]:
+    """The node's `@type`s, lower-cased."""
     value = node.get("@type")
     values = value if isinstance(value, list) else [value]
     return {v.lower() for v in values if isinstance(v, str)}
@@ -68,17 +69,20 @@ def _load(raw: str) -> Any:
         return json.loads(re.sub(r",\s*([}\]])", r"\1", raw), strict=False)
 
 
-def article_node(sel: Selector) -> dict[str, Any] | None:
-    """The page's article object from JSON-LD, or None."""
+def jsonld_nodes(sel: Selector) -> Iterator[dict[str, Any]]:
+    """Every object of the page's JSON-LD documents at the top or in `@graph` (not nested
+    properties); documents that do not parse are passed over."""
     for raw in sel.css('script[type*="ld+json" i]::text').getall():
         try:
             document = _load(raw)
         except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             continue
-        for node in _walk(document):
-            if _types(node) & _ARTICLE_TYPES:
-                return node
-    return None
+        yield from _walk(document)
+
+
+def article_node(sel: Selector) -> dict[str, Any] | None:
+    """The page's article object from JSON-LD, or None."""
+    return next((node for node in jsonld_nodes(sel) if node_types(node) & ARTICLE_TYPES), None)
 
 
 def _texts(value: Any, key: str = "name", depth: int = 0) -> list[str]:
