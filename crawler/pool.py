@@ -45,6 +45,8 @@ _STARTED = "started"
 #: A page's limit is CPU seconds, so a crowded machine does not cost good pages; a page that
 #: waits without using the CPU is stopped after this many times the limit in wall time.
 _WALL_FACTOR = 4.0
+#: Imported by the fork server that starts the workers, so each forks with it loaded.
+PRELOAD_MODULES = ("crawler.workerinit",)
 #: How often a running page's CPU time is checked.
 _WATCH_INTERVAL_S = 0.25
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -174,12 +176,14 @@ class _Worker:
         )
 
     def start(self) -> None:
-        self._spawn()
+        """Start the thread, which starts the process: the first start waits for the fork
+        server to import `PRELOAD_MODULES` (over a second), and the reactor must not."""
         self._thread.start()
 
     def _spawn(self) -> None:
         config = self._pool.config
-        context = multiprocessing.get_context("spawn")
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(list(PRELOAD_MODULES))
         parent, child = context.Pipe(duplex=True)
         process = context.Process(
             target=_worker_main,
@@ -200,14 +204,20 @@ class _Worker:
         self._process = self._connection = None
 
     def _run(self) -> None:
+        try:
+            self._spawn()
+            failed: Exception | None = None
+        except Exception as error:  # no process, so every page it takes fails, and says why
+            logger.error("extraction worker %d could not start: %s", self._index, error)
+            failed = ExtractionWorkerCrashed(f"worker could not start: {error}")
         while True:
             task = self._pool._tasks.get()
             if task is None:
                 break
             if task.future.done():
                 continue
-            if self._pool._closing:
-                _settle(task, False, RuntimeError("extraction pool closed"))
+            if self._pool._closing or failed is not None:
+                _settle(task, False, failed or RuntimeError("extraction pool closed"))
                 continue
             ok, value, replace = self._run_one(task)
             _settle(task, ok, value)
