@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import scrapy
+from lxml.html import HtmlElement
 from scrapy import signals
 from scrapy.http import Response
 from scrapy.settings import SETTINGS_PRIORITIES
@@ -29,6 +30,7 @@ from crawler.incremental import RECHECK_KEY
 from crawler.items import FetchedPage
 from crawler.parsers.discovery import (
     Link,
+    listing_root,
     needs_rendering,
     parse_feed,
     parse_listing,
@@ -253,8 +255,9 @@ class NewsSpider(scrapy.Spider):
         crawl = self._crawl_of(response)
         profile = crawl.profile
         html = decode_html(response.body, _header(response, b"Content-Type"))
+        root = listing_root(html)
         rendered = bool(response.meta.get("playwright"))
-        if not rendered and self._should_render(profile, response.url, html):
+        if not rendered and self._should_render(profile, response.url, html, root):
             self.crawler.stats.inc_value("discovery/listings_rendered")
             yield self._request(
                 crawl,
@@ -267,7 +270,7 @@ class NewsSpider(scrapy.Spider):
                 rendered_from=(response.meta.get("warc") or {}).get("warc_record_id"),
             )
             return
-        listing = parse_listing(response.url, html, profile)
+        listing = parse_listing(response.url, html, profile, root)
         via = "rendered_listing" if rendered else "listing"
         yield from self._article_requests(crawl, listing.articles, via=via)
         if response.meta.get("start") or crawl.is_section_root(response.url):
@@ -293,12 +296,14 @@ class NewsSpider(scrapy.Spider):
                 render=rendered,
             )
 
-    def _should_render(self, profile: SiteProfile, url: str, html: str) -> bool:
+    def _should_render(
+        self, profile: SiteProfile, url: str, html: str, root: HtmlElement | None
+    ) -> bool:
         if not self.render_js or profile.render_mode == "never":
             return False
         if profile.render_mode == "always":
             return True
-        return needs_rendering(url, html, profile)
+        return needs_rendering(url, html, profile, root)
 
     # --- articles ---------------------------------------------------------------------------
 

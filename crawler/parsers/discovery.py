@@ -231,15 +231,23 @@ def _item_date(anchor: lxml_html.HtmlElement, tz: tzinfo) -> datetime | None:
     return None
 
 
-def parse_listing(url: str, html: str, profile: SiteProfile) -> Listing:
-    """Article, pagination and section links of a listing or home page of `profile`'s site,
-    in page order."""
-    listing = Listing()
+def listing_root(html: str) -> lxml_html.HtmlElement | None:
+    """The page parsed once for `needs_rendering` and `parse_listing` (2.4 ms at 120 KB)."""
     try:
         root = Selector(text=html).root
     except (ValueError, TypeError):
-        return listing
-    if not isinstance(root, lxml_html.HtmlElement):
+        return None
+    return root if isinstance(root, lxml_html.HtmlElement) else None
+
+
+def parse_listing(
+    url: str, html: str, profile: SiteProfile, root: lxml_html.HtmlElement | None = None
+) -> Listing:
+    """Article, pagination and section links of a listing or home page of `profile`'s site,
+    in page order. `root` is the page already parsed by `listing_root`, if it was."""
+    listing = Listing()
+    root = root if root is not None else listing_root(html)
+    if root is None:
         return listing
     base = _resolve(url, next(iter(root.xpath("//base/@href")), url)) or url
     base_parts = urlsplit(base)
@@ -290,17 +298,16 @@ def _css(query: str) -> CSSSelector:
     return CSSSelector(query)
 
 
-def needs_rendering(url: str, html: str, profile: SiteProfile) -> bool:
+def needs_rendering(
+    url: str, html: str, profile: SiteProfile, root: lxml_html.HtmlElement | None = None
+) -> bool:
     """A listing whose item containers (the profile's `listing_containers`) hold no article
     link, on a page that runs scripts: its items are filled in by JavaScript, so only a
-    browser sees them."""
+    browser sees them. `root` is the page already parsed by `listing_root`, if it was."""
     if not profile.listing_containers:
         return False
-    try:
-        root = Selector(text=html).root
-    except (ValueError, TypeError):
-        return False
-    if not isinstance(root, lxml_html.HtmlElement):
+    root = root if root is not None else listing_root(html)
+    if root is None:
         return False
     containers = _css(profile.listing_containers)(root)
     if not containers:
