@@ -19,7 +19,6 @@ from crawler.commands.oneline import OneLineErrors
 from crawler.errors import ConfigError
 from crawler.pool import PoolConfig
 from crawler.progress import Progress
-from crawler.rebuild import rebuild
 from crawler.run import new_run_id
 from crawler.textstore import TextStoreWriter
 
@@ -87,6 +86,9 @@ class Command(OneLineErrors, ScrapyCommand):
         writer = TextStoreWriter(output_dir, run_id, per_part)
         pool = PoolConfig.from_settings(self.settings)
         interval = float_setting(self.settings, "PROGRESS_LOG_INTERVAL", 60.0, minimum=0)
+        # Imported here: Scrapy imports every command module whatever the command.
+        from crawler.rebuild import rebuild
+
         with Progress("rebuild", "B", interval=interval, unit_scale=True) as progress:
             result = rebuild(
                 paths,

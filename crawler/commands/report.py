@@ -15,7 +15,6 @@ from scrapy.commands import ScrapyCommand
 from crawler.checks import check_declared_types, existing_directory, writable_directory
 from crawler.commands.oneline import OneLineErrors
 from crawler.errors import ConfigError
-from crawler.report import DriftFloor, write_report
 
 
 class Command(OneLineErrors, ScrapyCommand):
@@ -41,5 +40,9 @@ class Command(OneLineErrors, ScrapyCommand):
                 f"OUTPUT_DIR={str(output_dir)!r}: nothing to report; expected {expected}"
             )
         writable_directory(output_dir / "report", "OUTPUT_DIR")
+        # Imported here: Scrapy imports every command module whatever the command, and the
+        # report's libraries would cost each crawl's start-up.
+        from crawler.report import DriftFloor, write_report
+
         path = write_report(output_dir, DriftFloor.from_settings(self.settings))
         print(f"report: {path.resolve().as_uri()}")
