@@ -6,14 +6,16 @@ Tuned for precision: a corpus is hurt more by menu and rail text than by a lost 
 from __future__ import annotations
 
 import logging
-import re
 from datetime import UTC, tzinfo
 
 import trafilatura
+from lxml.html import HtmlElement
+from trafilatura.settings import Document, Extractor
 
+from crawler.parsers.boilerplate import drop_link_lists, wrap_bare_text
 from crawler.parsers.dates import parse_date
 from crawler.parsers.model import Extracted
-from crawler.parsers.text import clean_authors, normalize_space
+from crawler.parsers.text import clean_authors, is_prose, normalize_space
 
 TRAFILATURA_VERSION = trafilatura.__version__
 
@@ -23,17 +25,8 @@ logging.getLogger("trafilatura").setLevel(logging.ERROR)
 #: Below this, what trafilatura found is a stray label or error text rather than an article.
 MIN_BODY_CHARS = 150
 #: Text that is mostly short lines is a menu or a list of labels, not an article: at least
-#: MIN_PROSE_SHARE of its characters must be in sentences, i.e. lines of PROSE_WORDS words or,
-#: in scripts written without spaces (CJK), of PROSE_CJK_CHARS characters.
-PROSE_WORDS = 8
-PROSE_CJK_CHARS = 20
+#: MIN_PROSE_SHARE of its characters must be in sentences (`is_prose`).
 MIN_PROSE_SHARE = 0.5
-_CJK = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u4e00-\u9fff\uac00-\ud7af]")
-
-
-def _is_prose(line: str) -> bool:
-    return len(line.split()) >= PROSE_WORDS or len(_CJK.findall(line)) >= PROSE_CJK_CHARS
-
 
 #: Precision mode sometimes locks onto a short boilerplate block (a reprint notice, say).
 #: Below this many characters the default mode is tried too, and wins when the precise text
@@ -42,45 +35,70 @@ SHORT_RESULT_CHARS = 1000
 SHORT_RATIO = 0.2
 
 
-def _bare(html: str, url: str, *, favor_precision: bool) -> dict | None:
+def _parse(html: str) -> HtmlElement | None:
+    try:
+        return trafilatura.load_html(html)
+    except Exception:  # trafilatura raises assorted errors on junk input; junk means "no body"
+        return None
+
+
+def _metadata(tree: HtmlElement, url: str) -> Document | None:
+    """Title, authors and date from the whole page: bylines and datelines often sit in the
+    link-heavy headers that `drop_link_lists` removes."""
+    options = Extractor(with_metadata=True)  # as bare_extraction's; dates up to today
+    try:
+        return trafilatura.extract_metadata(
+            tree, url, options.date_params, options.fast, options.author_blacklist
+        )
+    except Exception:  # as above: junk metadata means none
+        return None
+
+
+def _text(tree: HtmlElement, url: str, *, favor_precision: bool) -> str | None:
     try:
         document = trafilatura.bare_extraction(
-            html,
+            tree,  # trafilatura works on a copy, so both modes can read the same tree
             url=url,
             favor_precision=favor_precision,
             include_comments=False,
             include_images=False,
             include_links=False,
-            with_metadata=True,
             deduplicate=False,
         )
-    except Exception:  # trafilatura raises assorted errors on junk input; junk means "no body"
+    except Exception:  # as above: junk means "no body"
         return None
-    if document is None:
-        return None
-    return document.as_dict() if hasattr(document, "as_dict") else dict(document)
+    return None if document is None else document.text or ""
 
 
-def extract(html: str, url: str, tz: tzinfo = UTC) -> Extracted:
-    data = _bare(html, url, favor_precision=True)
-    precise_length = len((data or {}).get("text") or "")
-    if precise_length < SHORT_RESULT_CHARS:
-        recall = _bare(html, url, favor_precision=False)
-        recall_length = len((recall or {}).get("text") or "")
-        if recall is not None and precise_length < SHORT_RATIO * recall_length:
-            data = recall
-    if data is None:
+def extract(html: str, url: str, tz: tzinfo = UTC, *, metadata: bool = True) -> Extracted:
+    """Body and, unless `metadata` is False, title, authors and date. The metadata pass costs
+    most of the time on heavy pages (dates in rails), so callers that have them skip it."""
+    tree = _parse(html)
+    if tree is None:
         return Extracted(no_body_reason="no-body-element")
-    lines = (normalize_space(line) for line in (data.get("text") or "").split("\n"))
+    meta = _metadata(tree, url) if metadata else None
+    # Measured in `make bench-extraction`: F1 0.969 -> 0.973, a third less time a page.
+    drop_link_lists(tree)
+    wrap_bare_text(tree)
+    text = _text(tree, url, favor_precision=True)
+    if len(text or "") < SHORT_RESULT_CHARS:
+        recall = _text(tree, url, favor_precision=False)
+        if recall is not None and len(text or "") < SHORT_RATIO * len(recall):
+            text = recall
+    if text is None:
+        return Extracted(no_body_reason="no-body-element")
+    lines = (normalize_space(line) for line in text.split("\n"))
     paragraphs = [line for line in lines if line]
     total = sum(map(len, paragraphs))
-    prose = sum(len(line) for line in paragraphs if _is_prose(line))
+    prose = sum(len(line) for line in paragraphs if is_prose(line))
     if total < MIN_BODY_CHARS or prose < MIN_PROSE_SHARE * total:
         return Extracted(no_body_reason="too-short")
+    if meta is None:
+        return Extracted(paragraphs=paragraphs)
     return Extracted(
-        title=normalize_space(data.get("title")) or None,
-        authors=clean_authors((data.get("author") or "").split(";")),
-        published_at=parse_date(data.get("date"), tz),
-        language=data.get("language") or None,
+        title=normalize_space(meta.title) or None,
+        authors=clean_authors((meta.author or "").split(";")),
+        published_at=parse_date(meta.date, tz),
+        language=meta.language or None,
         paragraphs=paragraphs,
     )
