@@ -17,6 +17,9 @@ from crawler.parsers.text import is_prose
 #: links and no sentence outside them is a menu, a rail or a teaser list.
 LINK_LIST_MIN_LINKS = 3
 LINK_LIST_SHARE = 0.5
+#: A link with a sentence and this many characters holds a summary: a list of those is a list
+#: of teasers, which `drop_link_lists(teasers=False)` keeps.
+TEASER_CHARS = 100
 #: Elements whose text is never read.
 _NO_TEXT = frozenset({"script", "style", "noscript", "template"})
 #: Elements a paragraph runs through; any other element ends it.
@@ -29,8 +32,9 @@ _INLINE = frozenset(
 _TEXT_FLOW = ("body", "div", "td", "section", "article", "main", "blockquote", "center")
 
 
-def drop_link_lists(root: HtmlElement) -> int:
-    """Remove the outermost link lists under `root`; returns how many went.
+def drop_link_lists(root: HtmlElement, *, teasers: bool = True) -> int:
+    """Remove the outermost link lists under `root`, lists of teasers too unless `teasers` is
+    False; returns how many went.
 
     One walk counts, per element, text and link characters, links and whether any text outside
     links is a sentence; the article's container always holds one, so it never goes.
@@ -52,7 +56,8 @@ def drop_link_lists(root: HtmlElement) -> int:
                 chars += size
                 prose = prose or is_prose(text)
             if tag == "a":
-                link_chars, links, prose = chars, links + 1, False
+                summary = not teasers and prose and chars >= TEASER_CHARS
+                link_chars, links, prose = chars, links + 1, summary
             elif (
                 links >= LINK_LIST_MIN_LINKS
                 and not prose
