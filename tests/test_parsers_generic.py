@@ -44,7 +44,7 @@ def test_padded_legacy_pages_give_the_article_text_without_a_parser() -> None:
 
 def _in_column(html: str) -> str:
     """The page's padding moved into its main column, next to the rails, and built of <div>s
-    only, so no tag name gives it away: there trafilatura kept the teasers (F1 0.3)."""
+    only, so no tag name gives it away: there trafilatura kept the teasers (F1 0.27)."""
     head, found, rest = html.partition('<nav class="mega-menu">')
     filler, _, tail = rest.rpartition("</body>")
     assert found and '<div class="main_r">' in head  # the padding's and the rails' markup

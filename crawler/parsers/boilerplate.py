@@ -1,7 +1,7 @@
 """Page clean-up before trafilatura, for sites without a parser: link lists out, bare text in.
 
 Real pages carry menus, rails of teasers and link farms around the article. trafilatura keeps
-such a list when it sits inside the container it picked (F1 0.3 on padded replica pages), and
+such a list when it sits inside the container it picked (F1 0.27 on padded replica pages), and
 in precision mode it drops the text a `<div>` holds before its first `<br>`. Both are fixed on
 the tree, which also leaves trafilatura a smaller page to work on.
 """
