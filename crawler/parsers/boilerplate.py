@@ -32,9 +32,11 @@ _INLINE = frozenset(
 _TEXT_FLOW = ("body", "div", "td", "section", "article", "main", "blockquote", "center")
 
 
-def drop_link_lists(root: HtmlElement, *, teasers: bool = True) -> int:
-    """Remove the outermost link lists under `root`, lists of teasers too unless `teasers` is
-    False; returns how many went.
+def drop_link_lists(
+    root: HtmlElement, *, teasers: bool = True, min_links: int = LINK_LIST_MIN_LINKS
+) -> int:
+    """Remove the outermost link lists of at least `min_links` links under `root`, lists of
+    teasers too unless `teasers` is False; returns how many went.
 
     One walk counts, per element, text and link characters, links and whether any text outside
     links is a sentence; the article's container always holds one, so it never goes.
@@ -59,7 +61,7 @@ def drop_link_lists(root: HtmlElement, *, teasers: bool = True) -> int:
                 summary = not teasers and prose and chars >= TEASER_CHARS
                 link_chars, links, prose = chars, links + 1, summary
             elif (
-                links >= LINK_LIST_MIN_LINKS
+                links >= min_links
                 and not prose
                 and link_chars >= LINK_LIST_SHARE * chars
                 and tag not in ("html", "body")
