@@ -32,6 +32,10 @@ pages packed into one WARC, ``scrapy rebuild`` and ``scrapy export`` run on it, 
 column of the Parquet scored; a page without a row scores as an empty prediction. Its
 ``docs/s`` is wall clock over both commands, start-up included. Results go to
 ``bench/results/extraction-<date>-<gitrev>.json`` unless ``--out``.
+
+A second section, "padded replica, generic path", runs ``parse_article`` with a bare profile on
+the Korea Herald replica's pages at 0 and 120 KB (``score_padded_replica``): a site without a
+parser, on pages as heavy as real ones. Its scores, per template, go in the same JSON file.
 """
 
 from __future__ import annotations
@@ -315,6 +319,72 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{reason} {n}" for reason, n in sorted(counts.items())) or "none"
 
 
+# --------------------------------------------------------------------------- padded replica
+
+#: Page weights of the padded-replica section, in KB: as built, and as real pages weigh.
+REPLICA_PAD_KB = (0, 120)
+#: Korea Herald replica articles (all three templates: current, legacy, redesign2023).
+REPLICA_ARTICLES = 300
+#: A page scoring below this F1 counts as failed in the per-template summary.
+REPLICA_LOW_F1 = 0.9
+
+
+def score_padded_replica(
+    pad_kb: Sequence[int] = REPLICA_PAD_KB, articles: int = REPLICA_ARTICLES
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """The generic path (``parse_article`` with a bare profile: no parser, no selectors) on the
+    replica's article pages padded with boilerplate (``crawler/replica/padding.py``), body text
+    scored against the replica's ground truth; per pad (KB) and template. ``ms_per_page`` is the
+    CPU time of ``parse_article``, after one pass over every tenth page (one-time set-up)."""
+    from crawler.parsers.article import parse_article
+    from crawler.replica import padding
+    from crawler.replica.server import route
+    from crawler.replica.site import ReplicaSite
+    from crawler.sites.profile import SiteProfile
+
+    _quiet_trafilatura()
+    base = "http://127.0.0.1"
+    site = ReplicaSite(n_articles=articles)
+    profile = SiteProfile(name="replica", base_url=base)
+    truths = site.ground_truth()
+    built = {t["canonical_path"]: route(site, t["canonical_path"], base) for t in truths}
+    scores: dict[str, dict[str, dict[str, Any]]] = {}
+    for kb in pad_kb:
+        pages = [(t, padding.pad(built[t["canonical_path"]].body, kb * 1024)) for t in truths]
+        for truth, html in pages[::10]:
+            parse_article(base + truth["canonical_path"], html, profile)
+        rows: dict[str, list[tuple[TpFpFn, float]]] = {}
+        for truth, html in pages:
+            start = time.process_time()
+            article = parse_article(base + truth["canonical_path"], html, profile)
+            seconds = time.process_time() - start
+            counts = shingle_matching(truth["text"], article.text)
+            rows.setdefault(truth["template"], []).append((counts, seconds))
+        scores[str(kb)] = {name: _replica_scores(rows[name]) for name in sorted(rows)}
+    return scores
+
+
+def _replica_scores(rows: list[tuple[TpFpFn, float]]) -> dict[str, Any]:
+    m: dict[str, Any] = metrics_from_counts([counts for counts, _ in rows])
+    m["pages"] = len(rows)
+    m["below_0_9"] = sum(metrics_from_counts([counts])["f1"] < REPLICA_LOW_F1 for counts, _ in rows)
+    m["ms_per_page"] = 1000 * statistics.fmean(seconds for _, seconds in rows)
+    return m
+
+
+def print_padded_replica(scores: dict[str, dict[str, dict[str, Any]]]) -> None:
+    print("\npadded replica, generic path (parse_article, bare profile; CPU ms a page)")
+    header = f"{'pad KB':>6} {'template':14} {'pages':>5} {'P':>6} {'R':>6} {'F1':>6} {'<0.9':>5}"
+    print(header + f" {'ms/page':>8}")
+    print("-" * (len(header) + 9))
+    for kb, templates in scores.items():
+        for name, m in templates.items():
+            print(
+                f"{kb:>6} {name:14} {m['pages']:5d} {m['precision']:6.3f} {m['recall']:6.3f} "
+                f"{m['f1']:6.3f} {m['below_0_9']:5d} {m['ms_per_page']:8.1f}"
+            )
+
+
 def git_rev() -> str:
     """Short git revision of the repo, or 'nogit'."""
     try:
@@ -404,6 +474,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             verdict = "met" if offline["at_least_trafilatura_default"] else "missed"
             print(f"{OFFLINE} F1 {offline['f1']:.3f} >= trafilatura-default {bar:.3f}: {verdict}")
 
+    padded_replica = score_padded_replica()
+    print_padded_replica(padded_replica)
+
     rev = git_rev()
     out = args.out or RESULTS_DIR / f"extraction-{dt.date.today():%Y%m%d}-{rev}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -426,6 +499,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         "skipped": skipped,
         "results": results,
+        "padded_replica": padded_replica,
     }
     out.write_text(json.dumps(payload, indent=1, ensure_ascii=False), encoding="utf8")
     print(f"wrote {out}")

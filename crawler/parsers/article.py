@@ -69,7 +69,9 @@ def parse_article(
         # extraction workers (which preload it) ever reach this fallback.
         from crawler.parsers import generic
 
-        fallback = generic.extract(html, url, tz)
+        # trafilatura's metadata pass is its slowest part: only run it for fields still empty.
+        missing = not all(getattr(article, name) for name in _GENERIC_FIELDS)
+        fallback = generic.extract(html, url, tz, metadata=missing)
         _drop_publication(fallback, profile)
         for name in _GENERIC_FIELDS:
             _fill(article, name, [("trafilatura", fallback)])

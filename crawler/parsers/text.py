@@ -78,6 +78,11 @@ SKIP_TAGS = frozenset(
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+#: A sentence has at least PROSE_WORDS words or, in scripts written without spaces (CJK),
+#: PROSE_CJK_CHARS characters; menus, labels and teaser lines have fewer.
+PROSE_WORDS = 8
+PROSE_CJK_CHARS = 20
+_CJK = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u4e00-\u9fff\uac00-\ud7af]")
 #: Paragraphs inside article bodies that a reader would not call the article: cross-links,
 #: sign-up and sharing prompts, comment counts.
 _BOILERPLATE_LINE = re.compile(
@@ -92,6 +97,10 @@ _BOILERPLATE_LINE = re.compile(
 
 def word_count(text: str) -> int:
     return len(_WORD.findall(text))
+
+
+def is_prose(line: str) -> bool:
+    return len(line.split()) >= PROSE_WORDS or len(_CJK.findall(line)) >= PROSE_CJK_CHARS
 
 
 def is_boilerplate_line(paragraph: str) -> bool:
