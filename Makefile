@@ -14,9 +14,7 @@ PYWB_STAMP := $(PYWB_VENV)/.installed-stamp
 # The release before issue 14 (pages of real weight), run again in every benchmark.
 BENCH_BASELINE ?= c3b128b
 BENCH_ARGS ?= --baseline $(BENCH_BASELINE)
-WORKERS_# The release before issue 14 (pages of real weight), run again in every benchmark.
-BENCH_BASELINE ?= c3b128b
-BENCH_ARGS ?= --baseline $(BENCH_BASELINE)
+WORKERS_BENCH_ARGS ?=
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
