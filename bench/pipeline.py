@@ -31,7 +31,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,8 @@ class Measure:
     seconds: float
     cpu_seconds: float
     peak_rss_mb: float
+    #: CPU seconds by role (see `role_of`), as sampled.
+    cpu_by_role: dict[str, float] = field(default_factory=dict)
 
 
 def measure(
@@ -94,7 +96,7 @@ def measure(
         if reported["responses"] != expect_responses:
             raise RuntimeError(f"{command[4]} got {reported} of {expect_responses} responses")
     cpu = max(sampler.cpu_seconds, usage.ru_utime + usage.ru_stime)
-    return Measure(seconds, cpu, sampler.bytes / 2**20)
+    return Measure(seconds, cpu, sampler.bytes / 2**20, sampler.cpu_by_role())
 
 
 class TreeSampler:
@@ -109,6 +111,7 @@ class TreeSampler:
     def __init__(self, pid: int) -> None:
         self.bytes = 0
         self._cpu: dict[tuple[int, float], float] = {}
+        self._roles: dict[tuple[int, float], str] = {}
         self._done = threading.Event()
         self._root = psutil.Process(pid)
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -132,6 +135,8 @@ class TreeSampler:
                         times = process.cpu_times()
                         key = (process.pid, process.create_time())
                         self._cpu[key] = times.user + times.system
+                        if key not in self._roles:
+                            self._roles[key] = role_of(process, self._root.pid)
                 except psutil.Error:
                     pass
             self.bytes = max(self.bytes, rss)
@@ -140,6 +145,29 @@ class TreeSampler:
     def stop(self) -> None:
         self._done.set()
         self._thread.join()
+
+    def cpu_by_role(self) -> dict[str, float]:
+        found: dict[str, float] = {}
+        for key, seconds in self._cpu.items():
+            role = self._roles.get(key, "other")
+            found[role] = round(found.get(role, 0.0) + seconds, 3)
+        return found
+
+
+def role_of(process: psutil.Process, root: int) -> str:
+    """`crawl` (the command's own process), `extraction` (its worker processes and their
+    fork server), `browser` (Chromium and Playwright's driver) or `other`."""
+    if process.pid == root:
+        return "crawl"
+    try:
+        command = " ".join(process.cmdline())
+    except psutil.Error:
+        return "other"
+    if "multiprocessing" in command:
+        return "extraction"
+    if "chrom" in command or "playwright" in command or "headless" in command:
+        return "browser"
+    return "other"
 
 
 def settings_args(settings: dict[str, str]) -> list[str]:
@@ -274,6 +302,13 @@ def row(name: str, runs: list[Measure], articles: int) -> dict[str, Any]:
         "cpu_s_per_article": round(middle.cpu_seconds / articles, 5),
         "cpu_ms_per_article_range": [round(min(cpu_ms), 2), round(max(cpu_ms), 2)],
         "peak_rss_mb": round(middle.peak_rss_mb, 1),
+        "cpu_ms_per_article_by_role": {
+            role: round(
+                1000 * statistics.median(run.cpu_by_role.get(role, 0.0) for run in runs) / articles,
+                2,
+            )
+            for role in sorted({role for run in runs for role in run.cpu_by_role})
+        },
         "runs": [asdict(run) for run in runs],
     }
 
@@ -508,6 +543,11 @@ def table(results: dict[str, Any]) -> str:
                 f" {speeds:>13} {1000 * item['cpu_s_per_article']:>10.2f} {cpu:>13}"
                 f" {item['peak_rss_mb']:>12}"
             )
+        for name in ("full_pipeline", "full_pipeline_before"):
+            if name in weight["scenarios"]:
+                roles = weight["scenarios"][name]["cpu_ms_per_article_by_role"]
+                split = ", ".join(f"{role} {ms}" for role, ms in roles.items())
+                lines.append(f"CPU ms/article by role, {name}: {split}")
         lines.append("ratios: " + ", ".join(f"{k} {v}" for k, v in weight["ratios"].items()))
         lines.append(
             "bytes per article: "
