@@ -416,7 +416,7 @@ def run_weight(
         repeated(
             "full_without_rendering",
             lambda i: full_crawl(
-                replica.base_url, work / f"norender-{i}", {"KH_RENDER_JS": "False"}
+                replica.base_url, work / f"norender-{i}", {"NEWS_RENDER_JS": "False"}
             ),
         )
         # WARC's cost is measured with rendering off on both sides: Chromium's CPU varies
@@ -426,7 +426,7 @@ def run_weight(
             lambda i: full_crawl(
                 replica.base_url,
                 work / f"norender-nowarc-{i}",
-                {"KH_RENDER_JS": "False", "WARC_ENABLED": "False"},
+                {"NEWS_RENDER_JS": "False", "WARC_ENABLED": "False"},
             ),
         )
         repeated(
