@@ -29,7 +29,8 @@ def load_language_model() -> None:
 
 
 def detect_language(text: str) -> str | None:
-    """ISO 639-1 code from py3langid (its model loads once per process, on import)."""
+    """ISO 639-1 code from py3langid (its model loads on first use, or in the workers' fork
+    server beforehand: `load_language_model`)."""
     if not text.strip():
         return None
     import py3langid
