@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -108,10 +108,11 @@ class TreeSampler:
     for (a multiprocessing fork server's workers). `measure` takes the larger of the two.
     """
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, classify: Classifier | None = None) -> None:
         self.bytes = 0
         self._cpu: dict[tuple[int, float], float] = {}
         self._roles: dict[tuple[int, float], str] = {}
+        self._classify = classify or role_of
         self._done = threading.Event()
         self._root = psutil.Process(pid)
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -136,7 +137,8 @@ class TreeSampler:
                         key = (process.pid, process.create_time())
                         self._cpu[key] = times.user + times.system
                         if key not in self._roles:
-                            self._roles[key] = role_of(process, self._root.pid)
+                            is_root = process.pid == self._root.pid
+                            self._roles[key] = self._classify(process.cmdline(), is_root)
                 except psutil.Error:
                     pass
             self.bytes = max(self.bytes, rss)
@@ -154,18 +156,19 @@ class TreeSampler:
         return found
 
 
-def role_of(process: psutil.Process, root: int) -> str:
+#: Names a process's part in a run from its command line and whether it is the tree's root.
+Classifier = Callable[[list[str], bool], str]
+
+
+def role_of(command: list[str], is_root: bool) -> str:
     """`crawl` (the command's own process), `extraction` (its worker processes and their
     fork server), `browser` (Chromium and Playwright's driver) or `other`."""
-    if process.pid == root:
+    if is_root:
         return "crawl"
-    try:
-        command = " ".join(process.cmdline())
-    except psutil.Error:
-        return "other"
-    if "multiprocessing" in command:
+    text = " ".join(command)
+    if "multiprocessing" in text:
         return "extraction"
-    if "chrom" in command or "playwright" in command or "headless" in command:
+    if "chrom" in text or "playwright" in text or "headless" in text:
         return "browser"
     return "other"
 
@@ -302,14 +305,19 @@ def row(name: str, runs: list[Measure], articles: int) -> dict[str, Any]:
         "cpu_s_per_article": round(middle.cpu_seconds / articles, 5),
         "cpu_ms_per_article_range": [round(min(cpu_ms), 2), round(max(cpu_ms), 2)],
         "peak_rss_mb": round(middle.peak_rss_mb, 1),
-        "cpu_ms_per_article_by_role": {
-            role: round(
-                1000 * statistics.median(run.cpu_by_role.get(role, 0.0) for run in runs) / articles,
-                2,
-            )
-            for role in sorted({role for run in runs for role in run.cpu_by_role})
-        },
+        "cpu_ms_per_article_by_role": cpu_ms_by_role(runs, articles),
         "runs": [asdict(run) for run in runs],
+    }
+
+
+def cpu_ms_by_role(runs: list[Measure], articles: int) -> dict[str, float]:
+    """Median CPU milliseconds per article of each role seen in `runs`."""
+    roles = sorted({role for run in runs for role in run.cpu_by_role})
+    return {
+        role: round(
+            1000 * statistics.median(run.cpu_by_role.get(role, 0.0) for run in runs) / articles, 2
+        )
+        for role in roles
     }
 
 

@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import tempfile
 import time
@@ -32,6 +31,7 @@ from bench.pipeline import (
     Measure,
     Replica,
     TreeSampler,
+    cpu_ms_by_role,
     median,
     save_results,
     settings_args,
@@ -41,7 +41,7 @@ from crawler.shared import connect
 from crawler.shared.server import LocalRedis
 
 
-def role(command: list[str]) -> str:
+def role(command: list[str], is_root: bool) -> str:
     """Which part of the run a process is: a crawl's reactor, the coordinator, or extraction."""
     text = " ".join(command)
     if "scrapy" in text and " crawl " in text:
@@ -51,52 +51,20 @@ def role(command: list[str]) -> str:
     return "extraction"
 
 
-class RoleSampler(TreeSampler):
-    """The tree's CPU, by role (crawl processes, coordinator, extraction workers)."""
-
-    def __init__(self, pid: int) -> None:
-        self.roles: dict[tuple[int, float], str] = {}
-        super().__init__(pid)
-
-    def _run(self) -> None:
-        while not self._done.is_set():
-            try:
-                tree = [self._root, *self._root.children(recursive=True)]
-            except psutil.Error:
-                tree = []
-            for process in tree:
-                try:
-                    with process.oneshot():
-                        key = (process.pid, process.create_time())
-                        if key not in self.roles:
-                            self.roles[key] = role(process.cmdline())
-                        times = process.cpu_times()
-                        self._cpu[key] = times.user + times.system
-                except psutil.Error:
-                    pass
-            self._done.wait(0.05)
-
-    def by_role(self) -> dict[str, float]:
-        totals: dict[str, float] = {}
-        for key, seconds in self._cpu.items():
-            totals[self.roles[key]] = totals.get(self.roles[key], 0.0) + seconds
-        return totals
-
-
-def timed(command: list[str]) -> tuple[Measure, dict[str, float]]:
+def timed(command: list[str]) -> Measure:
     """Wall time and CPU of the command's process tree, and that CPU by role."""
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     start = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
-    sampler = RoleSampler(process.pid)
+    sampler = TreeSampler(process.pid, role)
     _, stderr = process.communicate()
     seconds = time.perf_counter() - start
     sampler.stop()
     if process.returncode != 0:
         raise RuntimeError(f"{command} failed: {stderr.decode()[-2000:]}")
-    return Measure(seconds, sampler.cpu_seconds, 0.0), sampler.by_role()
+    return Measure(seconds, sampler.cpu_seconds, 0.0, sampler.cpu_by_role())
 
 
 def nightly(base_url: str, output: Path, workers: int, redis_url: str | None) -> list[str]:
@@ -119,13 +87,11 @@ def run(articles: int, repeat: int, pad_kb: int) -> dict[str, Any]:
         ]:
             runs: list[Measure] = []
             redis_cpu: list[float] = []
-            cpu_roles: list[dict[str, float]] = []
             for _ in range(repeat):
                 client.flushall()
                 output = Path(tempfile.mkdtemp(prefix="bench-workers-"))
                 before = sum(server.cpu_times()[:2])
-                measured, roles = timed(nightly(replica.base_url, output, workers, url))
-                cpu_roles.append(roles)
+                measured = timed(nightly(replica.base_url, output, workers, url))
                 redis_cpu.append(sum(server.cpu_times()[:2]) - before)
                 measured.cpu_seconds += redis_cpu[-1]
                 runs.append(measured)
@@ -146,12 +112,7 @@ def run(articles: int, repeat: int, pad_kb: int) -> dict[str, Any]:
                 "redis_cpu_ms_per_article": round(
                     1000 * sorted(redis_cpu)[len(redis_cpu) // 2] / extracted, 3
                 ),
-                "cpu_ms_per_article_by_role": {
-                    name: round(
-                        1000 * statistics.median(r.get(name, 0.0) for r in cpu_roles) / extracted, 2
-                    )
-                    for name in ("crawl", "extraction", "coordinator")
-                },
+                "cpu_ms_per_article_by_role": cpu_ms_by_role(runs, extracted),
                 "runs": [vars(run) for run in runs],
             }
     return {
