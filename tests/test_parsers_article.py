@@ -177,3 +177,31 @@ def test_menu_only_page_has_no_body() -> None:
     assert parsed.paragraphs == []
     assert parsed.no_body_reason is not None
     assert parsed.title == "[Photo News] A picture"
+
+
+def _with_rails(page: str, before: str, after: str = "") -> str:
+    """The fixture with rails of other stories before and after its article column."""
+    html = (FIXTURES / page).read_text(encoding="utf-8")
+    html = html.replace("<body>", f"<body>\n<div class='rail'>{before}</div>", 1)
+    return html.replace("</body>", f"<div class='rail'>{after}</div>\n</body>", 1)
+
+
+def test_redesign2023_byline_and_section_come_from_the_article_column() -> None:
+    """Page-wide, a rail's byline would come first and a rail's section last (the one kept)."""
+    html = _with_rails(
+        "redesign2023/view-20231228000512.html",
+        before="<div class='news_journalist_area'><p class='name'>Park Rail</p></div>",
+        after="<p class='news_category'>Rail Section</p>",
+    )
+    article = parse_article("https://www.koreaherald.com/view.php?ud=20231228000512", html, KH)
+    assert article.authors == ["Choi Jae-hee"]
+    assert article.section == "Business"
+
+
+def test_template_falls_back_to_the_page_outside_its_column() -> None:
+    """A byline missing from the article column is still read from the rest of the page."""
+    page = "redesign2023/view-20231228000512.html"
+    html = _with_rails(page, before="<div class='news_writer'>By Kim Rail</div>")
+    moved = html.replace("news_journalist_area", "news_share_area")
+    url = "https://www.koreaherald.com/view.php?ud=20231228000512"
+    assert parse_article(url, moved, KH).authors == ["Kim Rail"]

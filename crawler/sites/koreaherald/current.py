@@ -14,6 +14,7 @@ from functools import cache
 from lxml import html as lxml_html
 from parsel import Selector
 
+from crawler.parsers.column import article_column, column_first
 from crawler.parsers.dates import parse_date, parse_published_updated
 from crawler.parsers.model import METADATA_FIELDS, Extracted, Image, fill_wanted
 from crawler.parsers.text import (
@@ -36,8 +37,12 @@ _DATE = ".news_date, .article-date, .date, .view-date"
 _SECTION = ".breadcrumb a, nav.location a, .news_location a, .nav_area a.category"
 
 
+#: Cheapest first: the attribute-only marker visits every element of the page.
+_MARKERS = ("article#articleText", "article.article-body", '[itemprop="articleBody"]')
+
+
 def matches(sel: Selector) -> bool:
-    return bool(sel.css('article#articleText, article.article-body, [itemprop="articleBody"]'))
+    return any(sel.css(marker) for marker in _MARKERS)
 
 
 def _skip(element: lxml_html.HtmlElement) -> bool:
@@ -54,42 +59,53 @@ def _section(sel: Selector) -> str | None:
     return next((c for c in reversed(crumbs) if c and c.lower() != "home"), None)
 
 
+def _body_query(sel: Selector) -> str | None:
+    """The first of the body selectors the page carries."""
+    return next((query for query in _BODY if sel.css(query)), None)
+
+
 def extract(sel: Selector, url: str, wanted: Collection[str] = METADATA_FIELDS) -> Extracted:
     """The body, and of the metadata only the fields in `wanted`."""
+    body_query = _body_query(sel)
+    column = article_column(sel, _TITLE, body_query) if body_query else sel
+
+    def text(query: str) -> str | None:
+        return column_first(column, sel, lambda scope: _text(scope, query))
 
     @cache
     def dates() -> tuple[datetime | None, datetime | None]:
-        return parse_published_updated(_text(sel, _DATE), KST)
+        return parse_published_updated(text(_DATE), KST)
 
     def published() -> datetime | None:
-        declared = sel.css(
-            'time[itemprop="datePublished"]::attr(datetime),'
-            ' [itemprop="datePublished"]::attr(content)'
-        ).get()
+        declared = column_first(
+            column,
+            sel,
+            lambda scope: scope.css(
+                'time[itemprop="datePublished"]::attr(datetime),'
+                ' [itemprop="datePublished"]::attr(content)'
+            ).get(),
+        )
         return parse_date(declared, KST) or dates()[0]
 
     def authors() -> list[str]:
-        author = _text(sel, _AUTHOR)
+        author = text(_AUTHOR)
         return clean_authors([author] if author else [])
 
     result = fill_wanted(
         Extracted(),
         wanted,
         title=lambda: _text(sel, _TITLE),
-        subtitle=lambda: _text(sel, _SUBTITLE),
+        # Most articles have none, and one outside the article's column is not its own.
+        subtitle=lambda: _text(column, _SUBTITLE),
         authors=authors,
-        section=lambda: _section(sel),
+        section=lambda: column_first(column, sel, _section),
         published_at=published,
         updated_at=lambda: dates()[1],
     )
-    containers = []
-    for query in _BODY:
-        containers = [node.root for node in sel.css(query)[:1]]
-        if containers:
-            break
-    if not containers:
+    if body_query is None:
         result.no_body_reason = "no-body-element"
         return result
+    containers = [node.root for node in sel.css(body_query)[:1]]
     result.paragraphs = block_paragraphs(containers[0], _skip)
     result.images = [Image(src, caption) for src, caption in body_images(containers, url)]
     if not result.paragraphs:

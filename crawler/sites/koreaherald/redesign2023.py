@@ -13,6 +13,7 @@ from functools import cache
 from lxml import html as lxml_html
 from parsel import Selector
 
+from crawler.parsers.column import article_column, column_first
 from crawler.parsers.dates import parse_published_updated
 from crawler.parsers.model import METADATA_FIELDS, Extracted, Image, fill_wanted
 from crawler.parsers.text import (
@@ -39,8 +40,12 @@ _AUTHOR = (
 _SECTION = ".news_category, .news_location a, .breadcrumb a"
 
 
+_TITLE_AREA = "div.news_title_area"
+_TEXT_AREA = "div.news_text_area"
+
+
 def matches(sel: Selector) -> bool:
-    return bool(sel.css("div.news_title_area, div.news_text_area"))
+    return bool(sel.css(f"{_TITLE_AREA}, {_TEXT_AREA}"))
 
 
 def _skip(element: lxml_html.HtmlElement) -> bool:
@@ -66,14 +71,15 @@ def _first(texts: list[str]) -> str | None:
 
 def extract(sel: Selector, url: str, wanted: Collection[str] = METADATA_FIELDS) -> Extracted:
     """The body, and of the metadata only the fields in `wanted`."""
-    area = sel.css("div.news_title_area") or sel
+    area = sel.css(_TITLE_AREA) or sel
+    column = article_column(sel, _TITLE_AREA, _TEXT_AREA)
 
     @cache
     def dates() -> tuple[datetime | None, datetime | None]:
         return parse_published_updated(" ".join(area.css("p.news_date ::text").getall()), KST)
 
     def section() -> str | None:
-        sections = _texts(sel, _SECTION)
+        sections = column_first(column, sel, lambda scope: _texts(scope, _SECTION))
         return sections[-1] if sections else None
 
     result = fill_wanted(
@@ -81,12 +87,12 @@ def extract(sel: Selector, url: str, wanted: Collection[str] = METADATA_FIELDS) 
         wanted,
         title=lambda: _first(_texts(area, "h1.news_title")),
         subtitle=lambda: _first(_texts(area, "h2.news_title")),
-        authors=lambda: clean_authors(_first_byline(sel)),
+        authors=lambda: clean_authors(column_first(column, sel, _first_byline)),
         section=section,
         published_at=lambda: dates()[0],
         updated_at=lambda: dates()[1],
     )
-    area_nodes = sel.css("div.news_text_area")
+    area_nodes = sel.css(_TEXT_AREA)
     if not area_nodes:
         result.no_body_reason = "no-body-element"
         return result
