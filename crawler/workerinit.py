@@ -1,8 +1,8 @@
 """Imported once by the extraction workers' fork server, before it forks any worker.
 
-Each worker used to import the parsers and load the language model itself: 1.6 s of CPU a
-worker (0.9 s of it decompressing py3langid's model), paid again for every replacement. The
-fork server pays it once and every worker starts with it already in memory.
+Each worker used to import the parsers (trafilatura above all) and load the language model
+itself, paid again for every replacement. The fork server pays it once and every worker starts
+with it already in memory.
 """
 
 import crawler.parsers.generic  # noqa: F401  (trafilatura, for pages no site parser reads)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from crawler.extract import extract_page
 from crawler.items import Article
 from crawler.parsers import parse_article
 from crawler.parsers.dates import parse_date, parse_published_updated
@@ -205,3 +206,21 @@ def test_template_falls_back_to_the_page_outside_its_column() -> None:
     moved = html.replace("news_journalist_area", "news_share_area")
     url = "https://www.koreaherald.com/view.php?ud=20231228000512"
     assert parse_article(url, moved, KH).authors == ["Kim Rail"]
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("The court upheld the fine on Thursday, saying the regulator had been right.", "en"),
+        ("서울 증시가 월요일 상승 마감했다. 코스피는 외국인 매수에 힘입어 1.2% 올랐다.", "ko"),
+        ("O tribunal manteve a multa na quinta-feira e disse que o regulador tinha razão.", "pt"),
+    ],
+)
+def test_language_is_read_from_the_text_not_the_page_declaration(text: str, language: str) -> None:
+    html = (
+        '<html lang="en"><head><meta property="og:locale" content="en_US"></head><body>'
+        f"<article>{''.join(f'<p>{n}. {text} {text}</p>' for n in range(6))}</article>"
+        "</body></html>"
+    )
+    article, _ = extract_page("https://www.coastaltimes.example/a/1", html.encode(), None, COASTAL)
+    assert article.language == language
