@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 import os
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cdxj_indexer import CDXJIndexer
 from scrapy.exceptions import NotConfigured
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
@@ -16,7 +17,12 @@ from warcio.archiveiterator import ArchiveIterator
 
 from crawler.extensions.warc import WarcExtension
 from crawler.warc.config import DEFAULT_MAX_SIZE, WarcConfig
-from crawler.warc.records import digest, without_transfer_encoding
+from crawler.warc.records import (
+    IDENTICAL_PAYLOAD_PROFILE,
+    NOT_MODIFIED_PROFILE,
+    digest,
+    without_transfer_encoding,
+)
 from crawler.warc.recovery import complete_length, recover, safe_hostname
 from crawler.warc.writer import WarcPointer, WarcWriter
 from tests.warc_server import read_warc
@@ -85,6 +91,113 @@ def test_rotation_closes_indexes_and_renames(tmp_path: Path) -> None:
         piece = data[pointer.warc_offset : pointer.warc_offset + pointer.warc_length]
         [record] = ArchiveIterator(io.BytesIO(piece))
         assert record.rec_headers.get_header("WARC-Record-ID") == pointer.warc_record_id
+
+
+#: Response heads as servers send them, each testing how warcio reads status and Content-Type.
+INDEX_HEADS = [
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=UTF-8\r\n"
+    b"Transfer-Encoding: chunked\r\n\r\n",
+    ODD_HEAD,
+    b"HTTP/1.1 404 Not Found\r\ncontent-type: text/plain\r\n\r\n",
+    b"HTTP/1.1 301 Moved Permanently\r\nLocation: /b\r\n\r\n",
+    b"HTTP/1.0 500\r\nContent-Type:\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Type:\r\n text/html\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/html;charset=\xe9\r\nX-Note: caf\xc3\xa9\r\n\r\n",
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: Application/JSON \r\n\r\n",
+    b"HTTP/1.1\r\n\r\n",  # no status, no headers: warcio finds no HTTP head at all
+    b"HTTP/2 200\r\ncontent-type: text/html\r\n\r\n",  # not a version warcio knows
+]
+INDEX_URLS = [
+    "https://example.org/news/a?id=1&b=2",
+    "http://Example.ORG:80/Path/?b=2&a=1",
+    "https://www.example.org/",
+    "https://example.org/news/a?id=1&b=2",
+    "http://example.org/caf\u00e9",
+    "http://example.org/a b",
+    "http://example.org:99999/",  # surt cannot parse it: keyed by the URL itself
+    "https://sub.example.co.kr/view.php?aid=00123&sid=100",
+    "HTTP://example.org/2024/05/06/story.html",  # warcio reads no HTTP head: not "http:"
+    "https://example.org/search?q=a+b&page=2",
+    "https://example.org/a/../b/./c?utm_source=rss&id=7",
+]
+POST_REQUEST = (
+    b"POST /form HTTP/1.1\r\nHost: example.org\r\n"
+    b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\n"
+)
+
+
+def test_index_made_while_writing_is_the_one_cdxj_indexer_makes(tmp_path: Path) -> None:
+    """pywb replays from the index, so the lines the writer makes must be the lines
+    cdxj-indexer makes reading the closed file back, for every kind of record written."""
+    ticks = iter(range(10**6))
+    closed: list[Path] = []
+    writer = WarcWriter(
+        tmp_path,
+        "T",
+        6000,
+        {"run-id": "r1"},
+        on_closed=closed.append,
+        now=lambda: CLOCK + timedelta(milliseconds=700 * next(ticks)),
+    )
+    indexed = 0
+    for n in range(30):
+        url, head = INDEX_URLS[n % len(INDEX_URLS)], INDEX_HEADS[n % len(INDEX_HEADS)]
+        body = f"<p>{n}</p>".encode() * (n * 37 % 200)
+        if n % 5 == 2:
+            pointer = writer.write_exchange(url, POST_REQUEST, b"a=1&b=2", head, body, None)
+        else:
+            pointer = writer.write_exchange(url, REQUEST, b"", head, body, "192.0.2.1")
+        if n % 6 == 3:
+            writer.write_revisit(
+                url,
+                REQUEST,
+                b"",
+                head,
+                "192.0.2.1",
+                profile=IDENTICAL_PAYLOAD_PROFILE,
+                payload_digest=pointer.payload_digest,
+                refers_to_uri=url,
+                refers_to_date=pointer.warc_date,
+            )
+            writer.write_revisit(
+                url,
+                REQUEST,
+                b"",
+                b"HTTP/1.1 304 Not Modified\r\nETag: x\r\n\r\n",
+                None,
+                profile=NOT_MODIFIED_PROFILE,
+                payload_digest=None,
+                refers_to_uri=url,
+                refers_to_date=pointer.warc_date,
+            )
+            indexed += 2
+        if n % 4 == 1:
+            writer.write_conversion(url, b"<html>rendered</html>", "text/html", None)
+            writer.write_conversion(url, body, "text/html; charset=utf-8", pointer.warc_record_id)
+        indexed += 1
+    writer.write_revisit(  # a revisit with no HTTP head: warcio reads none from an empty block
+        url,
+        REQUEST,
+        b"",
+        b"",
+        None,
+        profile=NOT_MODIFIED_PROFILE,
+        payload_digest=None,
+        refers_to_uri=url,
+        refers_to_date=pointer.warc_date,
+    )
+    writer.close()
+
+    assert len(closed) > 3
+    lines = 0
+    for path in closed:
+        by_cdxj_indexer = io.StringIO()
+        CDXJIndexer(by_cdxj_indexer, [str(path)], sort=True).process_all()
+        expected = by_cdxj_indexer.getvalue().splitlines(keepends=True)
+        made = path.with_name(path.name + ".cdxj").read_bytes().decode().splitlines(keepends=True)
+        assert made == expected
+        lines += len(expected)
+    assert lines == indexed + 1
 
 
 def test_recovery_truncates_a_torn_record_and_finalises(tmp_path: Path) -> None:

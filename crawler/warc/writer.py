@@ -1,7 +1,8 @@
 """Appends HTTP exchanges to size-rotated WARC files that appear only once complete.
 
 A file is written as ``<name>.warc.gz.open`` with one gzip member per record and no buffering,
-so a kill leaves every finished record readable; on close it is indexed and renamed.
+so a kill leaves every finished record readable; on close its index, made as the records were
+written, goes beside it and it is renamed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from crawler.warc.config import DEFAULT_GZIP_LEVEL
-from crawler.warc.index import OPEN_SUFFIX, finalize
+from crawler.warc.index import OPEN_SUFFIX, cdxj_line, finalize
 from crawler.warc.records import (
     conversion_record,
     digest,
@@ -72,6 +73,7 @@ class WarcWriter:
         self._path: Path | None = None
         self._name = ""
         self._size = 0
+        self._index_lines: list[str] = []
 
     def write_exchange(
         self,
@@ -94,6 +96,7 @@ class WarcWriter:
             date,
             record_id,
             response,
+            response_head,
             request_head,
             request_body,
             ip_address,
@@ -132,6 +135,7 @@ class WarcWriter:
             date,
             record_id,
             revisit,
+            response_head,
             request_head,
             request_body,
             ip_address,
@@ -165,6 +169,7 @@ class WarcWriter:
         date: str,
         record_id: str,
         record: bytes,
+        response_head: bytes,
         request_head: bytes,
         request_body: bytes,
         ip_address: str | None,
@@ -182,6 +187,18 @@ class WarcWriter:
             self._name, self._size, len(record), record_id, payload_digest, date, warc_type
         )
         self._write(record + request)
+        self._index_lines.append(
+            cdxj_line(
+                url,
+                date,
+                warc_type,
+                response_head,
+                payload_digest,
+                pointer.warc_offset,
+                pointer.warc_length,
+                self._name,
+            )
+        )
         if self._size >= self.max_size:
             self.close()
         return pointer
@@ -191,7 +208,7 @@ class WarcWriter:
             return
         self._file.close()
         self._file = None
-        final = finalize(self._path)
+        final = finalize(self._path, self._index_lines)
         if self._on_closed:
             self._on_closed(final)
 
@@ -204,6 +221,7 @@ class WarcWriter:
         self._path = self.directory / (self._name + OPEN_SUFFIX)
         self._file = self._path.open("xb", buffering=0)
         self._size = 0
+        self._index_lines = []
         self._write(self._compress(warcinfo_record(self._name, self.info, warc_date(now))))
 
     def _compress(self, record: bytes) -> bytes:
