@@ -203,7 +203,8 @@ def test_index_made_while_writing_is_the_one_cdxj_indexer_makes(tmp_path: Path) 
 
 
 def test_writing_and_closing_do_not_import_cdxj_indexer(tmp_path: Path) -> None:
-    """Its imports cost a crawl about 0.1 s of CPU; only a file a crash left open needs it."""
+    """What it imports beyond surt costs about 0.06 s of CPU; only a file a crash left open
+    needs it."""
     code = f"""
 import sys
 from pathlib import Path
