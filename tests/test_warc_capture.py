@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import scrapy
+from cdxj_indexer import CDXJIndexer
 from scrapy.crawler import CrawlerProcess
 from warcio.archiveiterator import ArchiveIterator
 
@@ -236,6 +237,9 @@ def test_cdxj_index_beside_each_warc(capture: Capture) -> None:
     for warc in capture.warcs:
         lines = warc.with_name(warc.name + ".cdxj").read_text().splitlines()
         assert lines == sorted(lines)
+        by_cdxj_indexer = io.StringIO()  # the writer made its lines; they must be pywb's own
+        CDXJIndexer(by_cdxj_indexer, [str(warc)], sort=True).process_all()
+        assert lines == by_cdxj_indexer.getvalue().splitlines()
         responses = [r for r in capture.records[warc] if r.rec_type == "response"]
         assert len(lines) == len(responses)
         for line in lines:
