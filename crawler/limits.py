@@ -62,8 +62,26 @@ class BoundedRedirectMiddleware(_LoopAwareRedirects, RedirectMiddleware):
     """RedirectMiddleware (600) that detects loops and counts its give-ups."""
 
 
+#: Scrapy looks for a meta refresh in a page's first 4,096 characters: in any encoding whose
+#: ASCII letters are single bytes, within the first 4 x 4,096 bytes.
+_META_REFRESH_BYTES = 4 * 4096
+
+
 class BoundedMetaRefreshMiddleware(_LoopAwareRedirects, MetaRefreshMiddleware):
-    """MetaRefreshMiddleware (580) that detects loops and counts its give-ups."""
+    """MetaRefreshMiddleware (580) that detects loops and counts its give-ups.
+
+    Scrapy's looks by decoding the whole body (`response.text`: 0.3 ms a 125 KB page, decoded
+    for nothing else in the crawl process); a page whose head holds no "refresh" is passed on
+    undecoded. A head with NUL bytes (UTF-16 or -32) gets Scrapy's own look.
+    """
+
+    def process_response(
+        self, request: Request, response: Response, spider: Any = None
+    ) -> Request | Response:
+        head = response.body[:_META_REFRESH_BYTES]
+        if b"\x00" not in head and b"refresh" not in head.lower():
+            return response
+        return super().process_response(request, response)
 
 
 class BoundedHttpCompressionMiddleware(HttpCompressionMiddleware):

@@ -8,12 +8,13 @@ import logging
 import pytest
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Response
+from scrapy.http import HtmlResponse, Response
 from scrapy.utils.test import get_crawler
 
 from crawler.accounting import losses
 from crawler.limits import (
     BoundedHttpCompressionMiddleware,
+    BoundedMetaRefreshMiddleware,
     BoundedRedirectMiddleware,
     DownloadDropsMiddleware,
 )
@@ -65,6 +66,35 @@ def test_a_gzip_bomb_stops_inflating_at_the_cap() -> None:
     with pytest.raises(IgnoreRequest):
         middleware.process_response(request, response)
     assert crawler.stats.get_value("dropped/decompressed_too_large") == 1
+
+
+_REFRESH = '<meta http-equiv="Refresh" content="0; url=/moved">'
+#: A head of real weight before the refresh: inline JSON state, 3,000 characters.
+_STATE = "<script>window.__STATE__ = {" + "a" * 3000 + "}</script>"
+
+
+@pytest.mark.parametrize(
+    ("head", "encoding"),
+    [(_REFRESH, "utf-8"), (_STATE + _REFRESH, "utf-8"), (_REFRESH, "utf-16")],
+)
+def test_a_meta_refresh_is_followed(head: str, encoding: str) -> None:
+    middleware = BoundedMetaRefreshMiddleware.from_crawler(_crawler())
+    request = Request("http://h/old")
+    html = f"<html><head>{head}</head><body>{'<p>text</p>' * 5000}</body></html>"
+    body = html.encode(encoding)
+    response = HtmlResponse(request.url, body=body, encoding=encoding, request=request)
+    redirected = middleware.process_response(request, response)
+    assert isinstance(redirected, Request)
+    assert redirected.url.startswith("http://h/moved")  # w3lib appends a UTF-16 BOM, escaped
+
+
+def test_a_page_without_a_meta_refresh_passes_undecoded() -> None:
+    middleware = BoundedMetaRefreshMiddleware.from_crawler(_crawler())
+    request = Request("http://h/article/1")
+    html = f"<html><head>{_STATE}</head><body>{'<p>text</p>' * 5000}</body></html>"
+    response = HtmlResponse(request.url, body=html.encode(), request=request)
+    assert middleware.process_response(request, response) is response
+    assert response._cached_ubody is None  # Scrapy's own middleware decodes all 55 KB
 
 
 def test_a_status_retries_gave_up_on_is_a_counted_loss(caplog: pytest.LogCaptureFixture) -> None:
