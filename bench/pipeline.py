@@ -1,6 +1,7 @@
 """`make bench`: the full pipeline against its ceilings, on loopback, in one invocation.
 
-Runs, each `--repeat` times (medians reported): the fetch ceiling (bare Scrapy over the
+Runs, `--repeat` rounds of every scenario (medians reported, and the targets' ratios also
+within each round): the fetch ceiling (bare Scrapy over the
 article URLs), the extraction ceiling (one process, then a pool sized to the cores), the
 full `scrapy crawl koreaherald` (WARC, extraction, dedup, Parquet), the same without
 JavaScript rendering (for Chromium's cost) and without rendering or WARC (for WARC's), and
@@ -380,15 +381,10 @@ def run_weight(
             sum(path.stat().st_size for path in pages.glob("*.html")) / n / 1024, 1
         )
 
-        def repeated(name: str, make: Any) -> None:
-            runs = [make(i) for i in range(repeat)]
-            rows[name] = row(name, runs, n)
-            item = rows[name]
-            print(
-                f"  [{pad_kb} KB] {name}: {item['articles_per_s']} articles/s"
-                f" {item['articles_per_s_range']}, {1000 * item['cpu_s_per_article']:.1f} ms CPU",
-                flush=True,
-            )
+        scenarios: dict[str, Callable[[int], Measure]] = {}
+
+        def repeated(name: str, make: Callable[[int], Measure]) -> None:
+            scenarios[name] = make
 
         repeated(
             "fetch_ceiling",
@@ -461,6 +457,19 @@ def run_weight(
                 "full_pipeline_before",
                 lambda i: full_crawl(replica.base_url, work / f"before-{i}", code=baseline),
             )
+        # Round after round of every scenario, not each scenario's runs in a row: a burst of
+        # the machine's noise then falls on one run of each, not on all runs of one.
+        runs: dict[str, list[Measure]] = {name: [] for name in scenarios}
+        for i in range(repeat):
+            for name, make in scenarios.items():
+                runs[name].append(make(i))
+        for name, measured in runs.items():
+            rows[name] = item = row(name, measured, n)
+            print(
+                f"  [{pad_kb} KB] {name}: {item['articles_per_s']} articles/s"
+                f" {item['articles_per_s_range']}, {1000 * item['cpu_s_per_article']:.1f} ms CPU",
+                flush=True,
+            )
 
         written = output_bytes(work / "full-0")
         parquet_rows, text_bytes = parquet_text_bytes(work / "full-0")
@@ -469,6 +478,7 @@ def run_weight(
         results["parquet_over_raw_text"] = round(written["parquet"] / text_bytes, 3)
     results["scenarios"] = rows
     results["ratios"] = ratios(rows)
+    results["paired_ratios"] = paired_ratios(runs)
     return results
 
 
@@ -493,6 +503,31 @@ def ratios(rows: dict[str, dict[str, Any]]) -> dict[str, float]:
         )
         found["speed_over_before"] = round(full / before["articles_per_s"], 3)
     return found
+
+
+def paired_ratios(runs: dict[str, list[Measure]]) -> dict[str, Any]:
+    """The targets' ratios within each round (runs made minutes apart), their median and
+    spread: steadier than ratios of medians when the machine's load drifts."""
+    pairs: dict[str, list[float]] = {
+        "full_over_naive": [
+            naive.seconds / full.seconds
+            for full, naive in zip(runs["full_pipeline"], runs["naive_baseline"], strict=True)
+        ],
+    }
+    if "full_pipeline_before" in runs:
+        pairs["cpu_over_before"] = [
+            full.cpu_seconds / before.cpu_seconds
+            for full, before in zip(
+                runs["full_pipeline"], runs["full_pipeline_before"], strict=True
+            )
+        ]
+    return {
+        name: {
+            "median": round(statistics.median(values), 3),
+            "range": [round(min(values), 3), round(max(values), 3)],
+        }
+        for name, values in pairs.items()
+    }
 
 
 def run(
@@ -557,6 +592,13 @@ def table(results: dict[str, Any]) -> str:
                 split = ", ".join(f"{role} {ms}" for role, ms in roles.items())
                 lines.append(f"CPU ms/article by role, {name}: {split}")
         lines.append("ratios: " + ", ".join(f"{k} {v}" for k, v in weight["ratios"].items()))
+        lines.append(
+            "paired ratios (median of the rounds', lowest-highest): "
+            + ", ".join(
+                f"{k} {v['median']} ({v['range'][0]}-{v['range'][1]})"
+                for k, v in weight["paired_ratios"].items()
+            )
+        )
         lines.append(
             "bytes per article: "
             + ", ".join(f"{k} {v}" for k, v in weight["bytes_per_article"].items())
