@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -218,9 +219,21 @@ def test_template_falls_back_to_the_page_outside_its_column() -> None:
 )
 def test_language_is_read_from_the_text_not_the_page_declaration(text: str, language: str) -> None:
     html = (
-        '<html lang="en"><head><meta property="og:locale" content="en_US"></head><body>'
+        '<html lang="fr"><head><meta property="og:locale" content="fr_FR"></head><body>'
         f"<article>{''.join(f'<p>{n}. {text} {text}</p>' for n in range(6))}</article>"
         "</body></html>"
     )
     article, _ = extract_page("https://www.coastaltimes.example/a/1", html.encode(), None, COASTAL)
     assert article.language == language
+
+
+def test_current_template_without_a_headline_element_still_reads_its_subtitle() -> None:
+    """No `h1`, no column: the subtitle, above the article body, is looked for page-wide (and
+    not in JSON-LD, which would give it first)."""
+    html = (FIXTURES / "current/article-10493730.html").read_text(encoding="utf-8")
+    headline = re.search(r"<h1 class=\"news_title\">.*?</h1>", html, re.S)
+    structured = re.search(r'"alternativeHeadline": "[^"]*",', html)
+    assert headline is not None and structured is not None
+    page = html.replace(headline.group(0), "").replace(structured.group(0), "")
+    article = parse_article("https://www.koreaherald.com/article/10493730", page, KH)
+    assert article.subtitle == "City adds 14 owl routes as subway hours stay unchanged"

@@ -70,16 +70,25 @@ def _first(texts: list[str]) -> str | None:
 
 
 def extract(sel: Selector, url: str, wanted: Collection[str] = METADATA_FIELDS) -> Extracted:
-    """The body, and of the metadata only the fields in `wanted`."""
-    area = sel.css(_TITLE_AREA) or sel
-    column = article_column(sel, _TITLE_AREA, _TEXT_AREA)
+    """The body, and of the metadata only the fields in `wanted`. The byline and section are
+    looked for in the article's column first (`crawler.parsers.column`): any byline candidate
+    there wins over a better-ranked one elsewhere on the page."""
+    title_areas = sel.css(_TITLE_AREA)
+    text_areas = sel.css(_TEXT_AREA)
+    area = title_areas or sel
+
+    @cache
+    def column() -> Selector:
+        title = title_areas[0].root if title_areas else None
+        text = text_areas[0].root if text_areas else None
+        return article_column(sel, title, text)
 
     @cache
     def dates() -> tuple[datetime | None, datetime | None]:
         return parse_published_updated(" ".join(area.css("p.news_date ::text").getall()), KST)
 
     def section() -> str | None:
-        sections = column_first(column, sel, lambda scope: _texts(scope, _SECTION))
+        sections = column_first(column(), sel, lambda scope: _texts(scope, _SECTION))
         return sections[-1] if sections else None
 
     result = fill_wanted(
@@ -87,19 +96,18 @@ def extract(sel: Selector, url: str, wanted: Collection[str] = METADATA_FIELDS) 
         wanted,
         title=lambda: _first(_texts(area, "h1.news_title")),
         subtitle=lambda: _first(_texts(area, "h2.news_title")),
-        authors=lambda: clean_authors(column_first(column, sel, _first_byline)),
+        authors=lambda: clean_authors(column_first(column(), sel, _first_byline)),
         section=section,
         published_at=lambda: dates()[0],
         updated_at=lambda: dates()[1],
     )
-    area_nodes = sel.css(_TEXT_AREA)
-    if not area_nodes:
+    if not text_areas:
         result.no_body_reason = "no-body-element"
         return result
-    boxes = area_nodes.css("div.text_box") or area_nodes
+    boxes = text_areas.css("div.text_box") or text_areas
     for box in boxes:
         result.paragraphs += block_paragraphs(box.root, _skip)
-    result.images = [Image(s, c) for s, c in body_images([n.root for n in area_nodes], url)]
+    result.images = [Image(s, c) for s, c in body_images([n.root for n in text_areas], url)]
     if not result.paragraphs:
         result.no_body_reason = "empty-body"
     return result
