@@ -108,6 +108,7 @@ INDEX_HEADS = [
     b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: Application/JSON \r\n\r\n",
     b"HTTP/1.1\r\n\r\n",  # no status, no headers: warcio finds no HTTP head at all
     b"HTTP/2 200\r\ncontent-type: text/html\r\n\r\n",  # not a version warcio knows
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\n\r\n",  # stored
 ]
 INDEX_URLS = [
     "https://example.org/news/a?id=1&b=2",
@@ -283,14 +284,26 @@ def test_extension_disabled_by_setting() -> None:
 
 
 @pytest.mark.parametrize(
-    ("encoding", "stored"), [(b"gzip", True), (b"br", True), (b"identity", False), (None, False)]
+    ("encoding", "stored"),
+    [
+        (b"gzip", True),
+        (b"br", True),
+        (b"identity, gzip", True),
+        (b"identity", False),
+        (b"none", False),  # what some servers send on plain pages
+        (b"UTF-8", False),
+        (b"", False),
+        (None, False),
+    ],
 )
 def test_a_payload_that_came_compressed_is_stored_not_compressed_again(
     tmp_path: Path, encoding: bytes | None, stored: bool
 ) -> None:
     body = b"<p>the same words again and again</p>" * 2000
     head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
-    head += b"Content-Encoding: " + encoding + b"\r\n\r\n" if encoding else b"\r\n"
+    if encoding is not None:
+        head += b"Content-Encoding: " + encoding + b"\r\n"
+    head += b"\r\n"
     writer = make_writer(tmp_path)
     pointer = writer.write_exchange("http://example.org/a", REQUEST, b"", head, body, None)
     writer.close()

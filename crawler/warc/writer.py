@@ -143,6 +143,7 @@ class WarcWriter:
             request_body,
             ip_address,
             payload_digest=payload_digest or "",
+            level=self.gzip_level,
             warc_type="revisit",
         )
 
@@ -178,12 +179,12 @@ class WarcWriter:
         ip_address: str | None,
         *,
         payload_digest: str,
+        level: int,
         warc_type: str = "response",
-        level: int | None = None,
     ) -> WarcPointer:
         if self._file is None:
             self._open()
-        record = gzip_member(record, self.gzip_level if level is None else level)
+        record = gzip_member(record, level)
         request = self._compress(
             request_record(url, date, record_id, request_head, request_body, ip_address)
         )
