@@ -62,8 +62,9 @@ class BoundedRedirectMiddleware(_LoopAwareRedirects, RedirectMiddleware):
     """RedirectMiddleware (600) that detects loops and counts its give-ups."""
 
 
-#: Scrapy looks for a meta refresh in a page's first 4,096 characters: in any encoding whose
-#: ASCII letters are single bytes, within the first 4 x 4,096 bytes.
+#: Scrapy looks for a meta refresh in a page's first 4,096 characters, which UTF-8, GB18030 and
+#: the legacy multi-byte encodings write in at most 4 x 4,096 bytes; in all of them the ASCII
+#: letters of "refresh" are single bytes, so a byte search finds them.
 _META_REFRESH_BYTES = 4 * 4096
 
 

@@ -71,11 +71,27 @@ def test_a_gzip_bomb_stops_inflating_at_the_cap() -> None:
 _REFRESH = '<meta http-equiv="Refresh" content="0; url=/moved">'
 #: A head of real weight before the refresh: inline JSON state, 3,000 characters.
 _STATE = "<script>window.__STATE__ = {" + "a" * 3000 + "}</script>"
+#: 3,500 Hangul characters: 10.5 KB in UTF-8, still within Scrapy's first 4,096 characters.
+_KOREAN_STATE = "<script>window.__STATE__ = '" + "\uac00" * 3500 + "'</script>"
+
+
+class _UndecodableResponse(HtmlResponse):
+    """A page whose text must not be needed to pass it on."""
+
+    @property
+    def text(self) -> str:
+        raise AssertionError("the whole body was decoded")
 
 
 @pytest.mark.parametrize(
     ("head", "encoding"),
-    [(_REFRESH, "utf-8"), (_STATE + _REFRESH, "utf-8"), (_REFRESH, "utf-16")],
+    [
+        (_REFRESH, "utf-8"),
+        (_STATE + _REFRESH, "utf-8"),
+        (_KOREAN_STATE + _REFRESH, "utf-8"),
+        (_KOREAN_STATE + _REFRESH, "euc-kr"),
+        (_REFRESH, "utf-16"),
+    ],
 )
 def test_a_meta_refresh_is_followed(head: str, encoding: str) -> None:
     middleware = BoundedMetaRefreshMiddleware.from_crawler(_crawler())
@@ -92,9 +108,8 @@ def test_a_page_without_a_meta_refresh_passes_undecoded() -> None:
     middleware = BoundedMetaRefreshMiddleware.from_crawler(_crawler())
     request = Request("http://h/article/1")
     html = f"<html><head>{_STATE}</head><body>{'<p>text</p>' * 5000}</body></html>"
-    response = HtmlResponse(request.url, body=html.encode(), request=request)
+    response = _UndecodableResponse(request.url, body=html.encode(), request=request)
     assert middleware.process_response(request, response) is response
-    assert response._cached_ubody is None  # Scrapy's own middleware decodes all 55 KB
 
 
 def test_a_status_retries_gave_up_on_is_a_counted_loss(caplog: pytest.LogCaptureFixture) -> None:
