@@ -163,7 +163,9 @@ CONCURRENT_ITEMS = 4
 WARN_ON_GENERATOR_RETURN_VALUE = False
 
 # --- Extraction pool ---------------------------------------------------------------------------
-EXTRACT_WORKERS = -1  # worker processes; -1 = one per core, 0 = parse in the crawl process
+# Worker processes; -1 = one per core less the crawl process's (at least one), 0 = parse in
+# the crawl process.
+EXTRACT_WORKERS = -1
 EXTRACT_MAX_IN_FLIGHT = 0  # pages being parsed at once; 0 = 16 x workers
 # Seconds of run time (not queue time) one page may take in a worker; past it the worker is
 # killed and replaced, and the page dropped as `dropped/extract_timeout`.

@@ -34,6 +34,15 @@ def test_negative_niceness_is_refused_up_front() -> None:
         PoolConfig.from_settings(Settings({"EXTRACT_WORKER_NICE": -5}))
 
 
+@pytest.mark.parametrize(("cores", "workers"), [(1, 1), (2, 1), (8, 7), (None, 1)])
+def test_default_workers_leave_a_core_to_the_crawl_process(
+    monkeypatch: pytest.MonkeyPatch, cores: int | None, workers: int
+) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    assert PoolConfig.from_settings(Settings()).workers == workers
+    assert PoolConfig.from_settings(Settings({"EXTRACT_WORKERS": 3})).workers == 3
+
+
 def _sleep(seconds: float) -> float:
     time.sleep(seconds)
     return seconds
