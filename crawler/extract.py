@@ -40,14 +40,14 @@ def _language_detector() -> LangDetector:
 
 def load_language_model() -> None:
     """Load the language model now rather than on the first page (the workers' fork server)."""
-    _language_detector().detect("", model="lite")
+    _language_detector().detect("")
 
 
 def detect_language(text: str) -> str | None:
     """ISO 639 code of the text's language (two letters where the language has them)."""
     if not text.strip():
         return None
-    best = _language_detector().detect(text[:LANGUAGE_SAMPLE_CHARS], model="lite")
+    best = _language_detector().detect(text[:LANGUAGE_SAMPLE_CHARS])
     return str(best[0]["lang"]) if best else None
 
 
