@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from crawler.errors import ConfigError
@@ -66,11 +67,15 @@ def check_declared_types(settings: BaseSettings) -> None:
     """Every bool and number setting of ours and Scrapy's must read as its default's type.
 
     Ours are checked strictly (an int stays an int); Scrapy's own as numbers, because Scrapy
-    reads some int defaults as floats (DOWNLOAD_TIMEOUT).
+    reads some int defaults as floats (DOWNLOAD_TIMEOUT). The defaults are imported here, not
+    with this module: its typed reads also serve the extraction workers' config objects, which
+    have no other use for Scrapy (0.2 s of their fork server's start).
     """
     from scrapy.settings import default_settings
 
-    for name, default in _declared_defaults().items():
+    from crawler import settings as project_settings
+
+    for name, default in _declared_defaults(default_settings, project_settings).items():
         if name not in settings or settings.get(name) == default:
             continue
         ours = not hasattr(default_settings, name)
@@ -82,15 +87,10 @@ def check_declared_types(settings: BaseSettings) -> None:
             float_setting(settings, name, float(default))
 
 
-def _declared_defaults() -> dict[str, Any]:
-    """Imported here, with Scrapy: the typed reads above also serve the extraction workers'
-    config objects, which have no other use for Scrapy (0.2 s of their fork server's start)."""
-    from scrapy.settings import default_settings
-
-    from crawler import settings as project_settings
-
+def _declared_defaults(*modules: ModuleType) -> dict[str, Any]:
+    """The bool and number settings of `modules`, the later ones' values winning."""
     declared = {}
-    for module in (default_settings, project_settings):
+    for module in modules:
         for name, value in vars(module).items():
             if name.isupper() and isinstance(value, bool | int | float):
                 declared[name] = value
