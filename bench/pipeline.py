@@ -383,10 +383,10 @@ def run_weight(
 
         scenarios: dict[str, Callable[[int], Measure]] = {}
 
-        def repeated(name: str, make: Callable[[int], Measure]) -> None:
+        def scenario(name: str, make: Callable[[int], Measure]) -> None:
             scenarios[name] = make
 
-        repeated(
+        scenario(
             "fetch_ceiling",
             lambda i: measure(
                 [
@@ -403,21 +403,21 @@ def run_weight(
                 expect_responses=n,
             ),
         )
-        repeated(
+        scenario(
             "extract_single",
             lambda i: measure(
                 [PY, "-m", "bench.extract_ceiling", str(pages), "--workers", "0"], self_timed=True
             ),
         )
-        repeated(
+        scenario(
             "extract_pool",
             lambda i: measure(
                 [PY, "-m", "bench.extract_ceiling", str(pages), "--workers", str(workers)],
                 self_timed=True,
             ),
         )
-        repeated("full_pipeline", lambda i: full_crawl(replica.base_url, work / f"full-{i}"))
-        repeated(
+        scenario("full_pipeline", lambda i: full_crawl(replica.base_url, work / f"full-{i}"))
+        scenario(
             "full_without_rendering",
             lambda i: full_crawl(
                 replica.base_url, work / f"norender-{i}", {"NEWS_RENDER_JS": "False"}
@@ -425,7 +425,7 @@ def run_weight(
         )
         # WARC's cost is measured with rendering off on both sides: Chromium's CPU varies
         # from run to run by more than WARC writing costs.
-        repeated(
+        scenario(
             "full_without_rendering_or_warc",
             lambda i: full_crawl(
                 replica.base_url,
@@ -433,7 +433,7 @@ def run_weight(
                 {"NEWS_RENDER_JS": "False", "WARC_ENABLED": "False"},
             ),
         )
-        repeated(
+        scenario(
             "naive_baseline",
             lambda i: measure(
                 [
@@ -453,7 +453,7 @@ def run_weight(
             ),
         )
         if baseline is not None:
-            repeated(
+            scenario(
                 "full_pipeline_before",
                 lambda i: full_crawl(replica.base_url, work / f"before-{i}", code=baseline),
             )
@@ -612,7 +612,7 @@ def save_results(results: dict[str, Any], out: Path, kind: str) -> Path:
     atomically, so an interrupted benchmark leaves no half file."""
     results["date"] = datetime.now(UTC).isoformat(timespec="seconds")
     results["revision"] = git_revision()
-    path = out / f"{kind}-{datetime.now(UTC):%Y%m%d}-{results['revision']}.json"
+    path = out / f"{kind}-{datetime.now(UTC):%Y%m%dT%H%M}-{results['revision']}.json"
     write_json_atomic(path, results)
     return path
 
