@@ -351,3 +351,60 @@ def test_old_key_value_layout_moves_on_the_next_export(tmp_path: Path) -> None:
         moved = parquet / entry["path"]
         assert entry["path"].startswith("koreaherald/2026-11-24/")
         assert hashlib.sha256(moved.read_bytes()).hexdigest() == entry["sha256"]
+
+
+def test_arrow_table_is_the_table_from_pylist_would_build() -> None:
+    """Rows of every shape a column takes: nulls, empty lists and maps, offsets other than
+    UTC, a naive time, a day before 1970, astral characters and a row past 1 MB of JSON."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from crawler.export import SCHEMA, arrow_table
+
+    seoul = timezone(timedelta(hours=9))
+    full = {field.name: None for field in SCHEMA}
+    full.update(
+        site="koreaherald",
+        url="https://www.koreaherald.com/article/1",
+        title='서울 🚀 "quoted" \\ back\nslash',
+        authors=["Kim", ""],
+        keywords=[],
+        published_at=datetime(2026, 11, 20, 9, 0, 0, 123456, tzinfo=seoul),
+        crawled_at=datetime(2026, 11, 24, 1, 0, tzinfo=UTC),
+        updated_at=datetime(2026, 11, 21, 8, 30),
+        text="word " * 300_000,
+        word_count=300_000,
+        version=2**31 - 1,
+        warc_offset=2**40,
+        field_sources=[("title", "jsonld"), ("text", "template")],
+        crawl_date=date(1969, 12, 31),
+    )
+    empty = {field.name: None for field in SCHEMA}
+    empty.update(crawl_date=date(2026, 11, 24), field_sources=[], authors=[])
+    rows = [full, empty]
+    built = arrow_table(rows)
+    assert built.schema.equals(SCHEMA, check_metadata=True)
+    assert built.equals(pa.Table.from_pylist(rows, schema=SCHEMA))
+    assert arrow_table([]).schema.equals(SCHEMA) and arrow_table([]).num_rows == 0
+
+
+def test_writing_parquet_leaves_pandas_unimported(tmp_path: Path) -> None:
+    """pyarrow's `pa.array` imports pandas (0.36 s) to check each list; the export does not."""
+    write_run(tmp_path, "r1", [record(f"{10000000 + n}", paragraphs(n)) for n in range(5)])
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from pathlib import Path
+        from crawler.export import ExportConfig, export_corpus
+        export_corpus(Path({str(tmp_path)!r}), "r1", config=ExportConfig())
+        print("pandas" in sys.modules)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert done.stdout.split()[-1] == "False"
+    assert len(pd.read_parquet(tmp_path / "parquet")) == 5
