@@ -7,13 +7,13 @@ a part and a kill -9 loses at most the records of the part being written.
 
 from __future__ import annotations
 
-import gzip
 import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
+from zlib_ng import gzip_ng
 
 from crawler.errors import ConfigError
 from crawler.items import Article
@@ -60,7 +60,7 @@ class TextStoreWriter:
         payload = b"\n".join(self._buffer) + b"\n"
         with (
             temporary.open("wb") as raw,
-            gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as out,
+            gzip_ng.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as out,
         ):
             out.write(payload)
         with temporary.open("rb") as handle:
@@ -90,7 +90,7 @@ def part_paths(root: Path, run_ids: Iterable[str] | None = None) -> list[Path]:
 
 def read_parts(paths: Iterable[Path]) -> Iterator[dict[str, Any]]:
     for path in paths:
-        with gzip.open(path, "rb") as lines:
+        with gzip_ng.open(path, "rb") as lines:
             for line in lines:
                 if line.strip():
                     yield orjson.loads(line)
