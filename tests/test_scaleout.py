@@ -211,10 +211,11 @@ def test_the_combined_rate_per_host_stays_within_one_process_allowance(
         assert len(arrivals) > 20, name
         gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
         # The gate grants on Redis' clock just before the wire; the time from the grant to the
-        # server's accept varies by some milliseconds on a busy machine and may shave one gap
-        # (one process's own slot delay has the same jitter), but never the rate: any 11
-        # consecutive requests span at least 10 delays.
-        assert min(gaps) >= delay / 2, (name, sorted(gaps)[:5])
+        # server's accept varies on a busy machine and may shave the gap after a late request
+        # (57 ms once, in a full CI run), but never the rate: any 11 consecutive requests span
+        # at least 10 delays, which a second grant in one slot would break.
+        short = [gap for gap in gaps if gap < delay / 2]
+        assert len(short) <= 1, (name, sorted(gaps)[:5])
         spans = [later - earlier for earlier, later in zip(arrivals, arrivals[10:], strict=False)]
         assert min(spans) >= 10 * delay - 0.03, (name, min(spans))
 
