@@ -237,3 +237,25 @@ def test_current_template_without_a_headline_element_still_reads_its_subtitle() 
     page = html.replace(headline.group(0), "").replace(structured.group(0), "")
     article = parse_article("https://www.koreaherald.com/article/10493730", page, KH)
     assert article.subtitle == "City adds 14 owl routes as subway hours stay unchanged"
+
+
+@pytest.mark.parametrize(
+    ("body", "template"),
+    [
+        ('<section itemprop="articleBody">{}</section>', "current"),
+        ('<div itemprop="articleBodyText">{}</div>', None),
+        ('<div data-itemprop="articleBody">{}</div>', None),
+    ],
+)
+def test_current_template_is_told_by_its_microdata_body_alone(
+    body: str, template: str | None
+) -> None:
+    """A page of the current template whose body has neither its id nor its class is still
+    told by `itemprop="articleBody"` (an exact value, as the CSS selector it replaced)."""
+    from parsel import Selector
+
+    from crawler.sites.koreaherald.parser import detect_template
+
+    paragraphs = "".join(f"<p>Paragraph {n} of the story, in full sentences.</p>" for n in range(5))
+    html = f"<html><body><h1>Title</h1>{body.format(paragraphs)}</body></html>"
+    assert detect_template(Selector(text=html)) == template

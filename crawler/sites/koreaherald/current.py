@@ -13,6 +13,7 @@ from functools import cache
 
 from lxml import html as lxml_html
 from parsel import Selector
+from parsel.csstranslator import css2xpath
 
 from crawler.parsers.column import article_column, column_first, first_element
 from crawler.parsers.dates import parse_date, parse_published_updated
@@ -37,12 +38,19 @@ _DATE = ".news_date, .article-date, .date, .view-date"
 _SECTION = ".breadcrumb a, nav.location a, .news_location a, .nav_area a.category"
 
 
-#: Checked one at a time, most pages' marker first: the union ran all three on every page.
-_MARKERS = ("article#articleText", "article.article-body", '[itemprop="articleBody"]')
+#: XPath, checked one at a time, most pages' marker first: the union ran all three on every
+#: page. The microdata marker goes through the `itemprop` attributes: as the selector
+#: `[itemprop="articleBody"]` it tested every element, 0.52 ms a 125 KB page of another
+#: template, against 0.19 ms (the same elements on the 998 padded replica pages).
+_MARKERS = (
+    css2xpath("article#articleText"),
+    css2xpath("article.article-body"),
+    "//@itemprop[. = 'articleBody']/..",
+)
 
 
 def matches(sel: Selector) -> bool:
-    return any(sel.css(marker) for marker in _MARKERS)
+    return any(sel.xpath(marker) for marker in _MARKERS)
 
 
 def _skip(element: lxml_html.HtmlElement) -> bool:
