@@ -249,3 +249,32 @@ def test_a_delay_one_worker_holds_paces_every_worker(redis_url: str) -> None:
     started = time.monotonic()
     asyncio.run(three_grants())
     assert time.monotonic() - started < 0.5
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_merged_report_sums_counters_whatever_a_worker_left_null(order: int) -> None:
+    """Scrapy leaves its per-minute rates null for a worker whose run was too short; the
+    merge failed when that worker's report came first."""
+    from crawler.extensions.report import DriftConfig
+    from crawler.shared.coordinator import merge_reports
+
+    reports = [
+        {
+            "finish_reason": "finished",
+            "stats": {"responses_per_minute": None, "item_scraped_count": 3},
+        },
+        {
+            "finish_reason": "finished",
+            "stats": {
+                "responses_per_minute": 3480.0,
+                "item_scraped_count": 4,
+                "shared/dupefilter": "bloom",
+            },
+        },
+    ][::order]
+    stats = merge_reports("r1", reports, {}, {}, DriftConfig(min_fill_rate=0.5, min_pages=10))[
+        "stats"
+    ]
+    assert stats["responses_per_minute"] == 3480.0
+    assert stats["item_scraped_count"] == 7
+    assert stats["shared/dupefilter"] == "bloom"

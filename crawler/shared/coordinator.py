@@ -160,6 +160,10 @@ def export_stats(result: ExportResult) -> dict[str, Any]:
     return stats
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def merge_reports(
     run_id: str,
     reports: list[dict[str, Any]],
@@ -167,14 +171,17 @@ def merge_reports(
     floors: dict[str, dict[str, float]],
     drift: DriftConfig,
 ) -> dict[str, Any]:
-    """One report from the workers': counters summed, per-site parts recomputed from them."""
+    """One report from the workers': counters summed, per-site parts recomputed from them.
+    A worker's null (Scrapy's rates of a run too short to have one) counts as nothing, in
+    whichever order the reports come."""
     stats: dict[str, Any] = {}
     for report in reports:
         for key, value in report.get("stats", {}).items():
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                stats.setdefault(key, value)
-            else:
-                stats[key] = stats.get(key, 0) + value
+            current = stats.get(key)
+            if _is_number(value):
+                stats[key] = value + (current if _is_number(current) else 0)
+            elif current is None:
+                stats[key] = value
     stats.update(extra_stats)
     sites = site_sections(stats, floors, drift)
     alarms = [f"{site}: {alarm}" for site, part in sites.items() for alarm in part["drift_alarms"]]
