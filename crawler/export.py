@@ -400,10 +400,8 @@ def arrow_table(rows: list[dict[str, Any]]) -> pa.Table:
     )
     # Views, not casts: pyarrow's compute module, which casts, takes 50 ms to import.
     columns = [
-        table.column(field.name).combine_chunks().view(field.type)
-        if field.name == "crawl_date" or field.name in _MAP_COLUMNS
-        else table.column(field.name)
-        for field in SCHEMA
+        column.combine_chunks().view(field.type) if column.type != field.type else column
+        for field, column in zip(SCHEMA, table.columns, strict=True)
     ]
     return pa.Table.from_arrays(columns, schema=SCHEMA)
 
