@@ -112,6 +112,15 @@ def start_workers(
     return workers
 
 
+def wait_until_joined(redis_url: str, crawl_id: str, count: int, timeout: float = 120) -> None:
+    """Until `count` workers have opened their spider on the crawl (its `runs` hash)."""
+    server = connect(redis_url)
+    deadline = time.monotonic() + timeout
+    while server.hlen(f"newscrawl:crawl:{crawl_id}:runs") < count:
+        assert time.monotonic() < deadline, f"{count} workers did not join {crawl_id}"
+        time.sleep(0.05)
+
+
 def export(output: Path) -> None:
     command = [sys.executable, "-m", "scrapy", "export", "-s", f"OUTPUT_DIR={output}"]
     done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
@@ -168,7 +177,26 @@ def test_workers_together_equal_one_process(
     expected, single_fetches = single_process
     output = tmp_path / "out"
     before = marks(replicas)
-    processes = start_workers(workers, output, replicas, redis_url, f"crawl{workers}")
+    crawl_id = f"crawl{workers}"
+    # Every worker must have joined before the first response goes out: on a loaded machine
+    # one worker can start seconds after the others, when they have already done the work.
+    # Four requests at a time each, and idle workers polling often, so none takes it all.
+    for server in replicas.values():
+        server.released.clear()
+    try:
+        processes = start_workers(
+            workers,
+            output,
+            replicas,
+            redis_url,
+            crawl_id,
+            CONCURRENT_REQUESTS="4",
+            SHARED_POLL_INTERVAL="0.1",
+        )
+        wait_until_joined(redis_url, crawl_id, workers)
+    finally:
+        for server in replicas.values():
+            server.released.set()
     assert [p.wait(timeout=300) for p in processes] == [0] * workers
     fetched = since(replicas, before)
     export(output)
@@ -185,7 +213,7 @@ def test_workers_together_equal_one_process(
         assert counts["/robots.txt"] == single_fetches[name]["/robots.txt"], name
     # Every worker took part: each wrote text parts of its own.
     runs = {path.parent.name for path in part_paths(output)}
-    assert runs == {f"crawl{workers}-w{n}" for n in range(workers)}
+    assert runs == {f"{crawl_id}-w{n}" for n in range(workers)}
 
 
 def test_the_combined_rate_per_host_stays_within_one_process_allowance(

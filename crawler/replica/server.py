@@ -164,6 +164,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, head: bool) -> None:
         arrived = time.monotonic()
         replica = self.server.replica
+        replica.released.wait()
         with replica.site.lock:
             result = replica.site.route(self.path, replica.base_url)
         if isinstance(result, Redirect):
@@ -276,6 +277,10 @@ class ReplicaServer:
         #: HTML pages are padded to this many bytes with realistic boilerplate (0: as built),
         #: so benchmarks can run at the weight of real news pages (crawler.replica.padding).
         self.pad_bytes = 0
+        #: Cleared, requests are held until it is set again (a test's start line: every
+        #: client is ready before any response goes out). Arrival is logged as it happened.
+        self.released = threading.Event()
+        self.released.set()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
