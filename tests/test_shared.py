@@ -278,3 +278,40 @@ def test_merged_report_sums_counters_whatever_a_worker_left_null(order: int) -> 
     assert stats["responses_per_minute"] == 3480.0
     assert stats["item_scraped_count"] == 7
     assert stats["shared/dupefilter"] == "bloom"
+
+
+def test_a_worker_is_alive_until_every_close_handler_has_run(redis_url: str) -> None:
+    """The coordinator merges a worker's report once its alive key is gone; the report is
+    written on `spider_closed`, so the key must outlast that signal."""
+    from scrapy import signals
+
+    from crawler.shared.workers import WorkerCoordinator
+
+    spider = _spider(redis_url, SHARED_WORKER_ID="closing")
+    crawler = spider.crawler
+    WorkerCoordinator.from_crawler(crawler)
+    alive = SharedConfig.from_settings(crawler.settings).crawl_key("alive", "closing")
+    server = connect(redis_url)
+    crawler.signals.send_catch_log(signals.spider_opened, spider=spider)
+    assert server.exists(alive)
+    crawler.signals.send_catch_log(signals.spider_closed, spider=spider, reason="finished")
+    assert server.exists(alive)
+    assert not server.hexists(
+        SharedConfig.from_settings(crawler.settings).crawl_key("busy"), "closing"
+    )
+    crawler.signals.send_catch_log(signals.engine_stopped)
+    assert not server.exists(alive)
+
+
+def test_the_coordinator_names_the_workers_whose_report_is_missing(
+    redis_url: str, tmp_path: Path
+) -> None:
+    import sys
+
+    from crawler.shared.coordinator import run_shared
+
+    settings = _spider(redis_url, SHARED_CRAWL_ID="lost", SHARED_HEARTBEAT="0.1").settings
+    connect(redis_url).hset("newscrawl:crawl:lost:runs", "far", "lost-far-away")
+    code, errors = run_shared([[sys.executable, "-c", "pass"]], "lost", tmp_path, settings, {})
+    assert code == 1  # no report at all: nothing to merge
+    assert "no report from lost-far-away, lost-w0: not merged" in errors

@@ -123,7 +123,8 @@ def run_workers(commands: list[list[str]]) -> tuple[int, str]:
 
 def wait_for_workers(redis_url: str, key_prefix: str, crawl_id: str, timeout: float) -> bool:
     """Until every worker of the crawl, on any machine, has left it (its heartbeat key is
-    deleted after its text parts are flushed, or expires if it died); False on timeout."""
+    deleted after its text parts and run report are written, or expires if it died); False on
+    timeout."""
     server = connect(redis_url)
     pattern = f"{key_prefix}:crawl:{crawl_id}:alive:*"
     deadline = time.monotonic() + timeout
@@ -209,17 +210,22 @@ def run_shared(
     and their stderr."""
     returncode, errors = run_workers(worker_commands)
     shared = SharedConfig.from_settings(settings)
-    # Workers on other machines may still be flushing their last text parts.
-    wait_for_workers(shared.redis_url, shared.key_prefix, shared.crawl_id, 3 * shared.heartbeat)
+    # Workers on other machines may still be writing their last text parts and report.
+    waited = 3 * shared.heartbeat
+    if not wait_for_workers(shared.redis_url, shared.key_prefix, shared.crawl_id, waited):
+        errors += f"newscrawl-nightly: {shared.crawl_id}: workers alive after {waited:g} s\n"
     runs = output_dir / "runs"
     # This coordinator's workers, and any that joined from other machines.
     joined = connect(shared.redis_url).hgetall(f"{shared.key_prefix}:crawl:{shared.crawl_id}:runs")
     names = {worker_run_id(run_id, n) for n in range(len(worker_commands))}
     names |= {name.decode() for name in joined.values()}
+    missing = sorted(name for name in names if not (runs / f"{name}.json").exists())
+    if missing:
+        errors += f"newscrawl-nightly: no report from {', '.join(missing)}: not merged\n"
     reports = [
         json.loads((runs / f"{name}.json").read_text())
         for name in sorted(names)
-        if (runs / f"{name}.json").exists()
+        if name not in missing
     ]
     if not reports:
         return returncode or 1, errors

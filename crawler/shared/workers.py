@@ -4,7 +4,8 @@
   Redis `SET NX` flag per crawl); the others, and a resumed crawl, take their requests from
   the shared queue. scrapy-redis' own spiders read seeds from a Redis list with a sync
   `start_requests()`, which Scrapy >= 2.13 no longer calls; this keeps our `start()` as it is.
-- `WorkerCoordinator`: a heartbeat key per worker (expiring after `SHARED_HEARTBEAT`), and on
+- `WorkerCoordinator`: a heartbeat key per worker (expiring after `SHARED_HEARTBEAT`, deleted
+  once the engine has stopped, after the run report is written), and on
   `spider_idle` one Lua call that says whether the crawl is over: the shared queue is empty and
   no live worker is busy with requests it popped. Until then an idle worker polls the queue
   every `SHARED_POLL_INTERVAL`. A dead worker's busy mark is dropped with its heartbeat.
@@ -94,6 +95,7 @@ class WorkerCoordinator:
         crawler.signals.connect(coordinator.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(coordinator.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(coordinator.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(coordinator.engine_stopped, signal=signals.engine_stopped)
         return coordinator
 
     def _heartbeat(self) -> None:
@@ -126,10 +128,14 @@ class WorkerCoordinator:
         raise DontCloseSpider("other workers are still busy on this crawl")
 
     def spider_closed(self, spider: Any, reason: str) -> None:
-        if self._beat.running:
-            self._beat.stop()
         self.server.hdel(self.config.crawl_key("busy"), self.config.worker_id)
-        self.server.delete(self._alive_key)
         logger.info(
             "worker %s left crawl %s (%s)", self.config.worker_id, self.config.crawl_id, reason
         )
+
+    def engine_stopped(self) -> None:
+        """Alive until every close-time handler has run: the coordinator reads this worker's
+        run report once the key is gone, and the report is written on `spider_closed`."""
+        if self._beat.running:
+            self._beat.stop()
+        self.server.delete(self._alive_key)
