@@ -106,6 +106,7 @@ def test_every_chart_renders_in_chromium(nightly_output, tmp_path: Path) -> None
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(120_000)  # seven charts on two busy cores
             page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda error: problems.append(str(error)))
             page.on("request", lambda r: _local(r.url) or problems.append(r.url))
@@ -113,7 +114,6 @@ def test_every_chart_renders_in_chromium(nightly_output, tmp_path: Path) -> None
             page.wait_for_function(
                 "[...document.querySelectorAll('.js-plotly-plot')]"
                 ".every(plot => plot.querySelector('.main-svg g.trace'))",
-                timeout=30_000,
             )
             charts = page.evaluate(
                 """() => Object.fromEntries([...document.querySelectorAll('.js-plotly-plot')]

@@ -306,11 +306,11 @@ def test_sigkill_mid_crawl_then_next_run_finishes_the_file(tmp_path: Path) -> No
         urls = [f"{server.url}/slow/{n}" for n in range(400)]
         process = start_crawl(tmp_path, urls, CONCURRENT_REQUESTS=1)
         warc_dir = tmp_path / "output" / "warc"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            open_files = list(warc_dir.glob("*.warc.gz.open"))
-            if open_files and open_files[0].stat().st_size > 8000:
-                break
+        deadline = time.monotonic() + 120
+        while not (open_files := list(warc_dir.glob("*.warc.gz.open"))) or (
+            open_files[0].stat().st_size <= 8000
+        ):
+            assert time.monotonic() < deadline, "the crawl wrote no 8 KB of WARC in 120 s"
             time.sleep(0.02)
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
