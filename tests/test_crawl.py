@@ -112,10 +112,18 @@ def test_report_has_fill_rates(full_crawl) -> None:
     assert result.report["drift_alarm"] is False
 
 
-def test_max_articles_caps_the_crawl(replica, tmp_path: Path) -> None:
+def test_max_articles_caps_the_crawl(replica, replica_site, tmp_path: Path) -> None:
+    """The cap is on scheduling: five articles are fetched, and each is stored unless the
+    replica has it gone or bodiless. Which five come first depends on the listings' order."""
+    first_request = len(replica.requests)
     result = run_crawl(replica.base_url, tmp_path, "max_articles=5", "since=2011-01-01")
     assert result.returncode == 0, result.log[-3000:]
-    assert len(result.items) == 5
+    assert result.stats["discovery/articles_scheduled"] == 5
+    assert result.stats["discovery/articles_over_max"] > 0
+    fetched = {koreaherald_id(r.path) for r in replica.requests[first_request:]} - {None}
+    assert len(fetched) == 5
+    not_stored = set(replica_site.gone_ids()) | set(replica_site.no_body_ids())
+    assert {item["article_id"] for item in result.items} == fetched - not_stored
 
 
 def test_a_legacy_alias_seen_redirecting_to_a_stored_article_is_not_fetched_again(
