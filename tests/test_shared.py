@@ -170,11 +170,12 @@ def test_the_redis_state_answers_as_the_sqlite_state(redis_url: str, tmp_path: P
     assert row["last_fetched"] == (NOW + timedelta(hours=1)).isoformat()
 
 
-def _next_at(redis_url: str, config: SharedConfig, host: str) -> int:
+def _next_at(redis_url: str, config: SharedConfig, host: str, field: str = "next_at") -> int:
     """When the host may next be asked, on Redis' clock (ms): the gate sets it to the last
     grant's time plus the gap in force, so at one gap their differences are the grants'.
-    Read straight after `acquire` returns, before any other coroutine runs."""
-    return int(connect(redis_url).hget(config.state_key("host", host), "next_at"))
+    Read straight after `acquire` returns, before any other coroutine runs. `not_before` is
+    the same for a Retry-After's hold."""
+    return int(connect(redis_url).hget(config.state_key("host", host), field))
 
 
 def test_the_host_gate_spaces_every_workers_requests(redis_url: str) -> None:
@@ -203,7 +204,7 @@ def test_a_retry_after_holds_the_host_for_every_worker(redis_url: str) -> None:
     first = HostBudget(connect(redis_url), config, lease_seconds=5)
     second = HostBudget(connect(redis_url), config, lease_seconds=5)
     first.hold("127.0.0.2", 0.3)
-    held_until = int(connect(redis_url).hget(config.state_key("host", "127.0.0.2"), "not_before"))
+    held_until = _next_at(redis_url, config, "127.0.0.2", "not_before")
     asyncio.run(second.acquire("127.0.0.2", 0.0, 0))
     assert _next_at(redis_url, config, "127.0.0.2") >= held_until  # at a zero gap: the grant
 
@@ -294,15 +295,14 @@ def test_a_worker_is_alive_until_every_close_handler_has_run(redis_url: str) -> 
     spider = _spider(redis_url, SHARED_WORKER_ID="closing")
     crawler = spider.crawler
     WorkerCoordinator.from_crawler(crawler)
-    alive = SharedConfig.from_settings(crawler.settings).crawl_key("alive", "closing")
+    config = SharedConfig.from_settings(crawler.settings)
+    alive = config.crawl_key("alive", "closing")
     server = connect(redis_url)
     crawler.signals.send_catch_log(signals.spider_opened, spider=spider)
     assert server.exists(alive)
     crawler.signals.send_catch_log(signals.spider_closed, spider=spider, reason="finished")
     assert server.exists(alive)
-    assert not server.hexists(
-        SharedConfig.from_settings(crawler.settings).crawl_key("busy"), "closing"
-    )
+    assert not server.hexists(config.crawl_key("busy"), "closing")
     crawler.signals.send_catch_log(signals.engine_stopped)
     assert not server.exists(alive)
 
@@ -315,7 +315,8 @@ def test_the_coordinator_names_the_workers_whose_report_is_missing(
     from crawler.shared.coordinator import run_shared
 
     settings = _spider(redis_url, SHARED_CRAWL_ID="lost", SHARED_HEARTBEAT="0.1").settings
-    connect(redis_url).hset("newscrawl:crawl:lost:runs", "far", "lost-far-away")
+    runs = SharedConfig.from_settings(settings).crawl_key("runs")
+    connect(redis_url).hset(runs, "far", "lost-far-away")
     code, errors = run_shared([[sys.executable, "-c", "pass"]], "lost", tmp_path, settings, {})
     assert code == 1  # no report at all: nothing to merge
     assert "no report from lost-far-away, lost-w0: not merged" in errors
